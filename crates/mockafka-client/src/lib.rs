@@ -1,0 +1,1 @@
+//! mockafka-client (placeholder: filled by its issue).

@@ -1,0 +1,1 @@
+//! mockafka-cluster (placeholder: filled by its issue).

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test of mockafka: formatting and lints, each crate's unit and integration
+# tests, the end-to-end suite, doctests, the fuzz corpora (as plain tests), the kafka-python
+# suite under tests/python (in a virtualenv this script creates), and, when CI=true or
+# MOCKAFKA_FUZZ_SECONDS is set, a short fuzzing run of each fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (all crates, doctests, fuzz corpora)"
+cargo build --release --bin mockafka
+cargo test --workspace
+
+step "python virtualenv for tests/python"
+venv="${MOCKAFKA_VENV:-$root/.venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+step "pytest tests/python"
+export MOCKAFKA_BIN="$root/target/release/mockafka"
+set +e
+"$venv/bin/python" -m pytest -q tests/python
+rc=$?
+set -e
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ]; then
+  exit "$rc"
+fi
+
+fuzz_seconds="${MOCKAFKA_FUZZ_SECONDS:-}"
+if [ -z "$fuzz_seconds" ] && [ "${CI:-}" = "true" ]; then
+  fuzz_seconds=30
+fi
+if [ -n "$fuzz_seconds" ] && [ "$fuzz_seconds" != "0" ]; then
+  step "fuzzing each target for ${fuzz_seconds}s"
+  bash scripts/fuzz.sh "$fuzz_seconds"
+fi
+
+step "all tests passed"

@@ -1,0 +1,2 @@
+//! The `mockafka` binary.
+fn main() {}

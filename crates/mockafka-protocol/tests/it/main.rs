@@ -1,1 +1,4 @@
 //! Integration tests of mockafka-protocol.
+
+mod roundtrip;
+mod wire;

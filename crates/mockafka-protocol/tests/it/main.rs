@@ -1,4 +1,5 @@
 //! Integration tests of mockafka-protocol.
 
+mod hazards;
 mod roundtrip;
 mod wire;

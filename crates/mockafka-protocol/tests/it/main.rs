@@ -1,5 +1,6 @@
 //! Integration tests of mockafka-protocol.
 
+mod corpus;
 mod hazards;
 mod roundtrip;
 mod wire;

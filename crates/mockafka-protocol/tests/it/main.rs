@@ -3,4 +3,5 @@
 mod corpus;
 mod hazards;
 mod roundtrip;
+mod typed;
 mod wire;

@@ -11,8 +11,9 @@
 //! - a negative length other than the null marker, and the null marker where the field is
 //!   not nullable;
 //! - a varint longer than five bytes or wider than 32 bits;
-//! - a tagged-field section whose fields do not fit, or a known tagged field whose content
-//!   is not exactly its declared size (unknown tags are skipped by size).
+//! - a tagged-field section whose fields do not fit, a known tagged field whose content is
+//!   not exactly its declared size, or a tag that the message defines only in other
+//!   versions. Unknown tags are skipped by size; as in Kafka, tag order is not checked.
 //!
 //! Once a frame passes, every length kafka-protocol reads from it is bounded by the bytes
 //! it actually holds. Bytes after a complete message are allowed, as Kafka allows them.
@@ -244,22 +245,20 @@ impl Walker<'_> {
         if count > self.remaining() / 2 {
             return Err(self.err("more tagged fields than bytes"));
         }
-        let mut previous: Option<u32> = None;
         for _ in 0..count {
             let tag = self.uvarint()?;
-            if previous.is_some_and(|p| tag <= p) {
-                return Err(self.err("tagged fields out of order"));
-            }
-            previous = Some(tag);
             let size = self.uvarint_usize()?;
             if size > self.remaining() {
                 return Err(self.err("tagged field longer than the bytes that remain"));
             }
             let end = self.pos + size;
-            let known = fields
-                .iter()
-                .find(|f| f.tag == Some(tag) && f.exists(self.version));
-            match known {
+            let mut known = fields.iter().filter(|f| f.tag == Some(tag));
+            let in_version = known.clone().find(|f| f.exists(self.version));
+            if in_version.is_none() && known.next().is_some() {
+                // kafka-protocol refuses a tag it knows in other versions only.
+                return Err(self.err("tagged field not valid in this version"));
+            }
+            match in_version {
                 Some(field) => {
                     // kafka-protocol decodes a known tag from the stream, not from its
                     // declared size: the two must agree exactly.
@@ -434,6 +433,75 @@ mod tests {
         assert!(request(ApiKey::Heartbeat, 0, &[0xff, 0xff]).is_err());
         let e = request(ApiKey::Heartbeat, 0, &[0xff, 0xfe]).unwrap_err();
         assert_eq!(e.reason, "negative length");
+    }
+
+    #[test]
+    fn tagged_fields_must_fit_and_match_their_size() {
+        // ApiVersions v3 response: error 0, no api keys, throttle 0, then tagged fields.
+        let fixed = [0u8, 0, 1, 0, 0, 0, 0];
+        let with = |tags: &[u8]| [&fixed[..], tags].concat();
+        // Unknown tag 9 with three bytes: skipped.
+        assert!(response(ApiKey::ApiVersions, 3, &with(&[1, 9, 3, 1, 2, 3])).is_ok());
+        // Its size runs past the end.
+        let e = response(ApiKey::ApiVersions, 3, &with(&[1, 9, 4, 1, 2, 3])).unwrap_err();
+        assert_eq!(e.reason, "tagged field longer than the bytes that remain");
+        // Known tag 1 (finalized features epoch, int64) declared as 4 bytes: its value
+        // would run past them.
+        let e = response(
+            ApiKey::ApiVersions,
+            3,
+            &with(&[1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 1]),
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, "truncated");
+        // Declared as 9 bytes: one byte is left over inside it.
+        let e = response(
+            ApiKey::ApiVersions,
+            3,
+            &with(&[1, 1, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, "tagged field shorter than its declared size");
+        assert!(response(
+            ApiKey::ApiVersions,
+            3,
+            &with(&[1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 1])
+        )
+        .is_ok());
+        // Known tag 0 (supported features) holding a compact array that claims more
+        // elements than its declared size holds, though the frame continues.
+        let mut tags = vec![1, 0, 2, 0x7f, 0];
+        tags.extend_from_slice(&[0; 300]);
+        let e = response(ApiKey::ApiVersions, 3, &with(&tags)).unwrap_err();
+        assert_eq!(e.reason, "array count exceeds the bytes that remain");
+        // More tagged fields than bytes.
+        let e = response(ApiKey::ApiVersions, 3, &with(&[0x7f, 0, 0])).unwrap_err();
+        assert_eq!(e.reason, "more tagged fields than bytes");
+        // Fetch v12 request partition tag 0 exists only from v17.
+        let (req, _) = schema::schemas(ApiKey::Fetch).unwrap();
+        let partition_tag = req.fields.iter().find_map(|f| match f.ty {
+            Ty::Structs(topic) => topic.iter().find_map(|f| match f.ty {
+                Ty::Structs(p) => p.iter().find(|f| f.tag == Some(0)).copied(),
+                _ => None,
+            }),
+            _ => None,
+        });
+        assert_eq!(partition_tag.map(|f| f.min), Some(17));
+    }
+
+    #[test]
+    fn a_tag_known_only_in_other_versions_is_refused() {
+        // Fetch v12 request: replica id, max wait, min bytes, max bytes, isolation,
+        // session id, session epoch, one topic "t" with one partition whose tagged section
+        // carries tag 0 (replica directory id, v17+).
+        let mut b = vec![0u8; 4 * 4 + 1 + 4 + 4];
+        b.extend_from_slice(&[2, 2, b't', 2]); // topics: 1, name "t", partitions: 1
+        b.extend_from_slice(&[0; 4 + 4 + 8 + 4 + 8 + 4]); // partition fields
+        b.extend_from_slice(&[1, 0, 16]);
+        b.extend_from_slice(&[7; 16]);
+        b.extend_from_slice(&[0, 1, 1, 0]); // topic tags, forgotten: 0, rack "", tags
+        let e = request(ApiKey::Fetch, 12, &b).unwrap_err();
+        assert_eq!(e.reason, "tagged field not valid in this version");
     }
 
     #[test]

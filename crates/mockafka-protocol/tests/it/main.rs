@@ -1,6 +1,7 @@
 //! Integration tests of mockafka-protocol.
 
 mod corpus;
+mod differential;
 mod frames;
 mod hazards;
 mod roundtrip;

@@ -75,8 +75,17 @@ pub fn response_header(header_version: i16, frame: &[u8]) -> Result<(), Validati
 /// # Errors
 /// When the body does not match the schema, or `key` is not served.
 pub fn request(key: ApiKey, version: i16, body: &[u8]) -> Result<(), ValidationError> {
+    request_len(key, version, body).map(drop)
+}
+
+/// Validates a request body of `key` at `version` and returns its length (the bytes after
+/// it are trailing).
+///
+/// # Errors
+/// As [`request`].
+pub fn request_len(key: ApiKey, version: i16, body: &[u8]) -> Result<usize, ValidationError> {
     let schema = schema::request_schema(key).ok_or(NO_SCHEMA)?;
-    walk(schema, version, body).map(drop)
+    walk(schema, version, body)
 }
 
 /// Validates a response body of `key` at `version`.
@@ -84,8 +93,37 @@ pub fn request(key: ApiKey, version: i16, body: &[u8]) -> Result<(), ValidationE
 /// # Errors
 /// When the body does not match the schema, or `key` is not served.
 pub fn response(key: ApiKey, version: i16, body: &[u8]) -> Result<(), ValidationError> {
+    response_len(key, version, body).map(drop)
+}
+
+/// Validates a response body of `key` at `version` and returns its length.
+///
+/// # Errors
+/// As [`response`].
+pub fn response_len(key: ApiKey, version: i16, body: &[u8]) -> Result<usize, ValidationError> {
     let schema = schema::response_schema(key).ok_or(NO_SCHEMA)?;
-    walk(schema, version, body).map(drop)
+    walk(schema, version, body)
+}
+
+/// The `reason` of [`crate::ProtocolError::Malformed`] when kafka-protocol's decoder ended a
+/// message somewhere other than where its schema here says it ends. That would be a bug in
+/// a schema; decoding reports it as an error, and the fuzz entry points panic on it so that
+/// fuzzing finds it.
+pub const DISAGREEMENT: &str = "the decoder and the schema disagree on where the message ends";
+
+/// Panics if `result` is the [`DISAGREEMENT`] error: the fuzz targets' oracle.
+pub(crate) fn assert_agreement<T>(result: &Result<T, crate::ProtocolError>) {
+    if let Err(crate::ProtocolError::Malformed {
+        reason,
+        key,
+        version,
+    }) = result
+    {
+        assert!(
+            reason != DISAGREEMENT,
+            "schema of api key {key} v{version} disagrees with kafka-protocol"
+        );
+    }
 }
 
 /// Walks `bytes` as a message of `schema` at `version` and returns how many bytes the

@@ -58,55 +58,62 @@ fn fetch(version: i16) -> Bytes {
     frame(version, &body)
 }
 
-/// Nanoseconds per call of `f`: the best of 15 batches of at least 50 ms each (best, not
-/// mean, because the machine is shared and noise only ever adds time).
-fn measure(mut f: impl FnMut()) -> f64 {
-    let mut iters = 1u64;
-    loop {
-        let t = Instant::now();
-        for _ in 0..iters {
-            f();
+/// Nanoseconds per call of each of `fs`. Batches of the variants are interleaved, round
+/// after round, and each variant keeps its best batch: the machine is shared, noise only ever
+/// adds time, and interleaving exposes every variant to the same load.
+fn measure<const N: usize>(fs: &mut [&mut dyn FnMut(); N]) -> [f64; N] {
+    let mut iters = [1u64; N];
+    for (f, n) in fs.iter_mut().zip(iters.iter_mut()) {
+        loop {
+            let t = Instant::now();
+            for _ in 0..*n {
+                f();
+            }
+            if t.elapsed() > Duration::from_millis(20) {
+                break;
+            }
+            *n *= 2;
         }
-        if t.elapsed() > Duration::from_millis(50) {
-            break;
-        }
-        iters *= 2;
     }
-    let mut best = f64::MAX;
-    for _ in 0..15 {
-        let t = Instant::now();
-        for _ in 0..iters {
-            f();
+    let mut best = [f64::MAX; N];
+    for _ in 0..25 {
+        for ((f, n), b) in fs.iter_mut().zip(iters).zip(best.iter_mut()) {
+            let t = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            *b = b.min(t.elapsed().as_nanos() as f64 / n as f64);
         }
-        best = best.min(t.elapsed().as_nanos() as f64 / iters as f64);
     }
     best
 }
 
 fn bench<R: Decodable + HeaderVersion>(name: &str, key: ApiKey, version: i16, frame: Bytes) {
     let header_version = R::header_version(version);
-    let copy = measure(|| {
+    let mut copy = || {
         black_box(BytesMut::from(black_box(&frame[..])));
-    });
-    let library = measure(|| {
+    };
+    let mut library = || {
         let mut buf = black_box(frame.clone());
         let h = RequestHeader::decode(&mut buf, header_version).expect("header");
         let body = R::decode(&mut buf, version).expect("body");
         black_box((h, body));
-    });
+    };
     let header_len = {
         let mut buf = frame.clone();
         RequestHeader::decode(&mut buf, header_version).expect("header");
         frame.len() - buf.len()
     };
-    let validate_only = measure(|| {
+    let mut validate_only = || {
         let f = black_box(&frame[..]);
         validate::request_header(header_version, f).expect("header");
         validate::request(key, version, &f[header_len..]).expect("body");
-    });
-    let ours = measure(|| {
+    };
+    let mut ours = || {
         black_box(decode_request(black_box(frame.clone())).expect("decodes"));
-    });
+    };
+    let [copy, library, validate_only, ours] =
+        measure(&mut [&mut copy, &mut library, &mut validate_only, &mut ours]);
     println!(
         "{name:<28} {:>6} B  copy {copy:>8.0} ns  kafka-protocol {library:>8.0} ns  \
          validate {validate_only:>8.0} ns  decode_request {ours:>8.0} ns  \

@@ -218,7 +218,11 @@ impl Walker<'_> {
     fn uvarint(&mut self) -> Result<u32, ValidationError> {
         let mut value: u32 = 0;
         for i in 0..5u32 {
-            let [b] = self.take::<1>()?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| self.err("truncated"))?;
+            self.pos += 1;
             if i == 4 && b > 0x0f {
                 return Err(self.err("varint wider than 32 bits"));
             }
@@ -279,8 +283,11 @@ impl Walker<'_> {
 
     fn tagged_fields(&mut self, fields: &[Field]) -> Result<(), ValidationError> {
         let count = self.uvarint_usize()?;
+        if count == 0 {
+            return Ok(());
+        }
         // Each tagged field takes at least two bytes: its tag and its size.
-        if count > self.remaining() / 2 {
+        if count.checked_mul(2).is_none_or(|n| n > self.remaining()) {
             return Err(self.err("more tagged fields than bytes"));
         }
         for _ in 0..count {

@@ -30,6 +30,8 @@ use schema::{Field, Schema, Ty};
 pub struct ValidationError {
     /// The message being validated.
     pub message: &'static str,
+    /// The field being read when the problem was found (innermost; "" before the first).
+    pub field: &'static str,
     /// Offset from the start of the validated bytes at which the problem was found.
     pub offset: usize,
     /// What was wrong.
@@ -38,11 +40,19 @@ pub struct ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at byte {}: {}",
-            self.message, self.offset, self.reason
-        )
+        if self.field.is_empty() {
+            write!(
+                f,
+                "{} at byte {}: {}",
+                self.message, self.offset, self.reason
+            )
+        } else {
+            write!(
+                f,
+                "{}.{} at byte {}: {}",
+                self.message, self.field, self.offset, self.reason
+            )
+        }
     }
 }
 
@@ -137,6 +147,7 @@ pub fn message_len(schema: &Schema, version: i16, bytes: &[u8]) -> Result<usize,
 
 const NO_SCHEMA: ValidationError = ValidationError {
     message: "message",
+    field: "",
     offset: 0,
     reason: "no schema for this api key",
 };
@@ -144,6 +155,7 @@ const NO_SCHEMA: ValidationError = ValidationError {
 fn unknown_version(schema: &Schema) -> ValidationError {
     ValidationError {
         message: schema.name,
+        field: "",
         offset: 0,
         reason: "unknown header version",
     }
@@ -156,6 +168,7 @@ fn walk(schema: &Schema, version: i16, bytes: &[u8]) -> Result<usize, Validation
         version,
         flexible: version >= schema.flexible,
         message: schema.name,
+        field: "",
     };
     w.fields(schema.fields)?;
     Ok(w.pos)
@@ -168,12 +181,15 @@ struct Walker<'a> {
     version: i16,
     flexible: bool,
     message: &'static str,
+    /// The field being read, for errors.
+    field: &'static str,
 }
 
 impl Walker<'_> {
     fn err(&self, reason: &'static str) -> ValidationError {
         ValidationError {
             message: self.message,
+            field: self.field,
             offset: self.pos,
             reason,
         }
@@ -282,6 +298,7 @@ impl Walker<'_> {
     }
 
     fn tagged_fields(&mut self, fields: &[Field]) -> Result<(), ValidationError> {
+        self.field = "tagged fields";
         let count = self.uvarint_usize()?;
         if count == 0 {
             return Ok(());
@@ -323,6 +340,7 @@ impl Walker<'_> {
     }
 
     fn value(&mut self, field: &Field, ty: Ty) -> Result<(), ValidationError> {
+        self.field = field.name;
         let nullable = field.nullable(self.version);
         match ty {
             Ty::Bool | Ty::I8 => self.skip(1, "truncated"),
@@ -349,7 +367,7 @@ impl Walker<'_> {
             Ty::I32s => self.array(nullable, 4, |w| w.skip(4, "truncated")),
             Ty::Strs => {
                 let min = if self.flexible { 1 } else { 2 };
-                let element = f_str();
+                let element = string_element(field.name);
                 self.array(nullable, min, |w| w.value(&element, Ty::Str))
             }
             Ty::Structs(fields) => {
@@ -405,9 +423,10 @@ impl Walker<'_> {
     }
 }
 
-/// A non-nullable string element of a string array.
-const fn f_str() -> Field {
+/// A non-nullable string element of the string array `name`.
+const fn string_element(name: &'static str) -> Field {
     Field {
+        name,
         ty: Ty::Str,
         min: 0,
         max: i16::MAX,
@@ -451,6 +470,11 @@ mod tests {
         let e = request(ApiKey::Metadata, 1, &body).unwrap_err();
         assert_eq!(e.reason, "array count exceeds the bytes that remain");
         assert_eq!(e.offset, 0);
+        assert_eq!(e.field, "topics");
+        assert_eq!(
+            e.to_string(),
+            "MetadataRequest.topics at byte 0: array count exceeds the bytes that remain"
+        );
         // Compact: varint 0xffffffff.
         let body = [0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0];
         let e = request(ApiKey::Metadata, 12, &body).unwrap_err();

@@ -27,16 +27,44 @@
 //!   [`set_log_append_time`] patch a stored batch in place;
 //! - the owned model: [`RecordBatch::decode`] and [`RecordBatch::encode`], with every codec.
 //!
+//! ```
+//! use bytes::{Bytes, BytesMut};
+//! use mockafka_protocol::batch::{self, Compression, DecodeLimits, Record, RecordBatch};
+//!
+//! let record = Record {
+//!     offset: 0,
+//!     timestamp: 1_700_000_000_000,
+//!     key: Some(Bytes::from_static(b"k")),
+//!     value: Some(Bytes::from_static(b"v")),
+//!     headers: vec![],
+//! };
+//! let batch = RecordBatch { compression: Compression::Lz4, ..RecordBatch::new(vec![record]) };
+//! let mut wire = BytesMut::new();
+//! batch.encode(&mut wire).unwrap();
+//!
+//! // what the broker does on append: no decompression, the CRC stays valid
+//! batch::set_base_offset(&mut wire, 42).unwrap();
+//! let header = batch::BatchHeader::parse(&wire).unwrap();
+//! assert_eq!(header.last_offset(), 42);
+//! batch::verify_crc(&wire).unwrap();
+//!
+//! let decoded = RecordBatch::decode(&wire, &DecodeLimits::default()).unwrap();
+//! assert_eq!(decoded.records[0].offset, 42);
+//! assert_eq!(decoded.records[0].value.as_deref(), Some(&b"v"[..]));
+//! ```
 
 use std::fmt;
 
+mod record;
+
 pub use crate::compression::Compression;
+pub use record::{fuzz_decode, DecodeLimits, Record, RecordBatch, RecordHeader};
 
 /// Length of the fixed header of a v2 batch, up to and including the record count.
 pub const BATCH_HEADER_LEN: usize = 61;
 
 /// Bytes before the `batchLength` field's coverage starts (baseOffset + batchLength).
-const LOG_OVERHEAD: usize = 12;
+pub(crate) const LOG_OVERHEAD: usize = 12;
 /// The smallest legal `batchLength`: the header after the length field, with no records.
 const MIN_BATCH_LENGTH: usize = BATCH_HEADER_LEN - LOG_OVERHEAD;
 

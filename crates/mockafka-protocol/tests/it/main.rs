@@ -1,1 +1,3 @@
 //! Integration tests of mockafka-protocol.
+
+mod vectors;

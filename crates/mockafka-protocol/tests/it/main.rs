@@ -1,3 +1,4 @@
 //! Integration tests of mockafka-protocol.
 
+mod batch;
 mod vectors;

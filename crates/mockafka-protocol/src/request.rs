@@ -44,6 +44,23 @@ macro_rules! requests {
             })
         }
 
+        /// Decodes `frame` as the response of `key` at `version` with
+        /// [`crate::response::decode_response`], discarding the body: the response decode path
+        /// for a key known only at run time. `None` when `key` is not served.
+        pub(crate) fn decode_response_dyn(
+            key: ApiKey,
+            version: i16,
+            frame: Bytes,
+        ) -> Option<Result<(), ProtocolError>> {
+            Some(match key {
+                $(ApiKey::$variant => crate::response::decode_response::<
+                    <$ty as kafka_protocol::protocol::Request>::Response,
+                >(key, version, frame)
+                .map(drop),)*
+                _ => return None,
+            })
+        }
+
         #[cfg(test)]
         pub(crate) const ALL_KEYS: &[ApiKey] = &[$(ApiKey::$variant),*];
     };

@@ -1,4 +1,9 @@
 //! Integration tests of mockafka-protocol.
 
 mod batch;
+mod batch_corpus;
+mod corpus;
+mod hazards;
+mod roundtrip;
 mod vectors;
+mod wire;

@@ -142,7 +142,8 @@ impl RecordBatch {
     /// Appends the encoded batch to `out`: record offsets and timestamps are written as
     /// deltas from `base_offset` and `base_timestamp`, the last offset delta is the last
     /// record's, the records are compressed with `compression`, and the CRC is computed.
-    /// Every other header field is written as given.
+    /// Every other header field is written as given. In a log-append-time batch the record
+    /// timestamps are not written (deltas 0): readers report `max_timestamp` for every record.
     ///
     /// # Errors
     /// [`BatchError::Encode`] if the record offsets do not increase from `base_offset`, a
@@ -163,10 +164,15 @@ impl RecordBatch {
                     ))
                 })?;
             previous_delta = Some(offset_delta);
-            let timestamp_delta = record
-                .timestamp
-                .checked_sub(self.base_timestamp)
-                .ok_or_else(|| BatchError::Encode("timestamp delta overflows".into()))?;
+            // Readers of a log-append-time batch take every record's timestamp from the
+            // max timestamp, so the record deltas carry nothing and are written as 0.
+            let timestamp_delta = match self.timestamp_type {
+                TimestampType::LogAppendTime => 0,
+                TimestampType::CreateTime => record
+                    .timestamp
+                    .checked_sub(self.base_timestamp)
+                    .ok_or_else(|| BatchError::Encode("timestamp delta overflows".into()))?,
+            };
             encode_record(record, offset_delta, timestamp_delta, &mut records)?;
         }
         let record_count = i32::try_from(self.records.len())
@@ -397,27 +403,54 @@ fn encode_record(
     timestamp_delta: i64,
     out: &mut Vec<u8>,
 ) -> Result<(), BatchError> {
-    // The length prefix comes first, so the body is assembled aside.
-    let mut body = Vec::with_capacity(16);
-    body.push(0); // record attributes: unused
-    put_varlong(&mut body, timestamp_delta);
-    put_varint(&mut body, i64::from(offset_delta));
-    put_nullable_bytes(&mut body, record.key.as_deref())?;
-    put_nullable_bytes(&mut body, record.value.as_deref())?;
-    put_len(&mut body, record.headers.len())?;
+    // The length prefix comes first: size the body, then write it straight into `out`.
+    let mut body_len = 1 + varint_len(timestamp_delta) + varint_len(i64::from(offset_delta));
+    body_len += nullable_len(record.key.as_deref())? + nullable_len(record.value.as_deref())?;
+    body_len += varint_len(i64::from(checked_len(record.headers.len())?));
     for header in &record.headers {
-        put_len(&mut body, header.key.len())?;
-        body.extend_from_slice(header.key.as_bytes());
-        put_nullable_bytes(&mut body, header.value.as_deref())?;
+        body_len += nullable_len(Some(header.key.as_bytes()))?;
+        body_len += nullable_len(header.value.as_deref())?;
     }
-    put_len(out, body.len())?;
-    out.extend_from_slice(&body);
+    put_len(out, body_len)?;
+    let start = out.len();
+    out.reserve(body_len);
+    out.push(0); // record attributes: unused
+    put_varlong(out, timestamp_delta);
+    put_varint(out, i64::from(offset_delta));
+    put_nullable_bytes(out, record.key.as_deref())?;
+    put_nullable_bytes(out, record.value.as_deref())?;
+    put_len(out, record.headers.len())?;
+    for header in &record.headers {
+        put_len(out, header.key.len())?;
+        out.extend_from_slice(header.key.as_bytes());
+        put_nullable_bytes(out, header.value.as_deref())?;
+    }
+    debug_assert_eq!(out.len() - start, body_len);
     Ok(())
 }
 
+fn checked_len(len: usize) -> Result<i32, BatchError> {
+    i32::try_from(len).map_err(|_| BatchError::Encode("length exceeds i32".into()))
+}
+
+/// Bytes a zigzag varint/varlong of `v` takes.
+fn varint_len(v: i64) -> usize {
+    let zigzag = u64::from_ne_bytes(((v << 1) ^ (v >> 63)).to_ne_bytes());
+    let bits = 64 - zigzag.leading_zeros();
+    // `bits` is at most 64, so this is at most 10
+    usize::try_from(bits.div_ceil(7).max(1)).unwrap_or(10)
+}
+
+/// Bytes a nullable length-prefixed field takes.
+fn nullable_len(bytes: Option<&[u8]>) -> Result<usize, BatchError> {
+    Ok(match bytes {
+        None => 1,
+        Some(b) => varint_len(i64::from(checked_len(b.len())?)) + b.len(),
+    })
+}
+
 fn put_len(out: &mut Vec<u8>, len: usize) -> Result<(), BatchError> {
-    let len = i32::try_from(len).map_err(|_| BatchError::Encode("length exceeds i32".into()))?;
-    put_varint(out, i64::from(len));
+    put_varint(out, i64::from(checked_len(len)?));
     Ok(())
 }
 

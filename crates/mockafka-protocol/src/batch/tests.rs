@@ -634,3 +634,24 @@ fn varint_extremes_round_trip() {
     let decoded = RecordBatch::decode(&encode(&b), &DecodeLimits::default()).unwrap();
     assert_eq!(decoded, b);
 }
+
+#[test]
+fn log_append_time_encodes_whatever_the_timestamps() {
+    // found by the fuzzer: a log-append-time batch whose max timestamp is far from its base
+    // timestamp decoded fine but did not re-encode (the record delta overflowed)
+    let b = RecordBatch {
+        timestamp_type: TimestampType::LogAppendTime,
+        base_timestamp: i64::MAX,
+        max_timestamp: i64::MIN,
+        records: vec![
+            value_record(0, i64::MIN, b"a"),
+            value_record(1, i64::MIN, b"b"),
+        ],
+        ..RecordBatch::default()
+    };
+    let wire = encode(&b);
+    assert_eq!(
+        RecordBatch::decode(&wire, &DecodeLimits::default()).unwrap(),
+        b
+    );
+}

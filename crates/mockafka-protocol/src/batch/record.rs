@@ -260,7 +260,11 @@ fn decode_unverified(batch: &[u8], limits: &DecodeLimits) -> Result<RecordBatch,
     let section = batch
         .get(BATCH_HEADER_LEN..header.total_size())
         .ok_or(BatchError::Truncated)?;
-    let section = if compression == Compression::None {
+    let section = if record_count == 0 {
+        // As Kafka's own reader does: an empty batch (which compaction leaves behind to keep
+        // producer state) has no records to read, whatever its codec bits say.
+        Bytes::new()
+    } else if compression == Compression::None {
         if section.len() > limits.max_uncompressed_bytes {
             return Err(BatchError::TooLarge {
                 limit: limits.max_uncompressed_bytes,

@@ -655,3 +655,13 @@ fn log_append_time_encodes_whatever_the_timestamps() {
         b
     );
 }
+
+#[test]
+fn empty_batches_decode_whatever_their_codec_bits() {
+    // what compaction leaves behind: a header, no records, possibly the old codec bits
+    let b = reseal(raw_batch(40, 0x04, &[]));
+    let decoded = RecordBatch::decode(&b, &DecodeLimits::default()).unwrap();
+    assert!(decoded.records.is_empty());
+    assert_eq!(decoded.compression, Compression::Zstd);
+    assert_eq!(decoded.base_offset, 40);
+}

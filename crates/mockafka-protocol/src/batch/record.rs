@@ -245,6 +245,25 @@ impl RecordBatch {
     }
 }
 
+/// Decodes every whole batch of a records field (as a Fetch response carries it), in order.
+/// A trailing partial batch, which a broker may send when a fetch size limit cuts a batch,
+/// ends the list silently, as in Kafka's consumer.
+///
+/// # Errors
+/// The first error of [`RecordBatch::decode`] on a whole batch, or
+/// [`BatchError::UnsupportedMagic`] for a batch in an older message format.
+pub fn decode_all(records: &[u8], limits: &DecodeLimits) -> Result<Vec<RecordBatch>, BatchError> {
+    let mut out = Vec::new();
+    for item in super::batches(records) {
+        match item {
+            Ok((_, batch)) => out.push(RecordBatch::decode(batch, limits)?),
+            Err(BatchError::Truncated) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 /// Decodes a batch without checking its CRC (the fuzz target uses this to reach the
 /// decompressors and the record parser with arbitrary bytes).
 fn decode_unverified(batch: &[u8], limits: &DecodeLimits) -> Result<RecordBatch, BatchError> {

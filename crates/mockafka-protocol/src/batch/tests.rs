@@ -665,3 +665,40 @@ fn empty_batches_decode_whatever_their_codec_bits() {
     assert_eq!(decoded.compression, Compression::Zstd);
     assert_eq!(decoded.base_offset, 40);
 }
+
+#[test]
+fn decode_all_reads_every_batch_and_stops_at_a_partial_one() {
+    let first = hand_built_model();
+    let mut second = hand_built_model();
+    second.compression = Compression::Snappy;
+    for r in &mut second.records {
+        r.offset += 3;
+    }
+    second.base_offset = 103;
+    let mut wire = [encode(&first), encode(&second)].concat();
+    let limits = DecodeLimits::default();
+    assert_eq!(
+        decode_all(&wire, &limits).unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    let whole = wire.len();
+    wire.extend_from_slice(&encode(&first)[..30]);
+    assert_eq!(
+        decode_all(&wire, &limits).unwrap(),
+        vec![first.clone(), second]
+    );
+    assert_eq!(decode_all(&[], &limits).unwrap(), vec![]);
+    // a corrupt batch is an error, not the end
+    wire[whole - 1] ^= 1;
+    assert!(matches!(
+        decode_all(&wire, &limits),
+        Err(BatchError::CorruptCrc { .. })
+    ));
+    // an old message format is an error
+    let mut old = encode(&first);
+    old[MAGIC_OFFSET] = 1;
+    assert_eq!(
+        decode_all(&old, &limits),
+        Err(BatchError::UnsupportedMagic(1))
+    );
+}

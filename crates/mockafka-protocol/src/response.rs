@@ -87,14 +87,20 @@ where
     let mut buf = frame;
     let header =
         ResponseHeader::decode(&mut buf, header_version).map_err(|e| malformed(e.to_string()))?;
-    validate::response(key, version, &buf).map_err(|e| malformed(e.to_string()))?;
+    let body_len =
+        validate::response_len(key, version, &buf).map_err(|e| malformed(e.to_string()))?;
+    let before = buf.len();
     let body = R::decode(&mut buf, version).map_err(|e| malformed(e.to_string()))?;
+    if before - buf.len() != body_len {
+        return Err(malformed(validate::DISAGREEMENT.to_owned()));
+    }
     Ok((header, body))
 }
 
 /// Fuzz entry point: the first byte picks a served API (modulo the table's length), the
 /// second a version within its served range, and the rest is decoded as that response's
-/// frame (bytes after the size prefix). Never panics.
+/// frame (bytes after the size prefix). Panics only if the decoder and the schema disagree
+/// on a message's length (see [`validate::DISAGREEMENT`]).
 pub fn fuzz_decode(data: &[u8]) {
     let [api, version, frame @ ..] = data else {
         return;
@@ -104,5 +110,9 @@ pub fn fuzz_decode(data: &[u8]) {
     };
     let span = (range.max - range.min).saturating_add(1).max(1);
     let version = range.min + i16::from(*version) % span;
-    let _ = crate::request::decode_response_dyn(range.key, version, Bytes::copy_from_slice(frame));
+    if let Some(result) =
+        crate::request::decode_response_dyn(range.key, version, Bytes::copy_from_slice(frame))
+    {
+        validate::assert_agreement(&result);
+    }
 }

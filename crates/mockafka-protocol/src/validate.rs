@@ -11,8 +11,9 @@
 //! - a negative length other than the null marker, and the null marker where the field is
 //!   not nullable;
 //! - a varint longer than five bytes or wider than 32 bits;
-//! - a tagged-field section whose fields do not fit, or a known tagged field whose content
-//!   is not exactly its declared size (unknown tags are skipped by size).
+//! - a tagged-field section whose fields do not fit, a known tagged field whose content is
+//!   not exactly its declared size, or a tag that the message defines only in other
+//!   versions. Unknown tags are skipped by size; as in Kafka, tag order is not checked.
 //!
 //! Once a frame passes, every length kafka-protocol reads from it is bounded by the bytes
 //! it actually holds. Bytes after a complete message are allowed, as Kafka allows them.
@@ -29,6 +30,8 @@ use schema::{Field, Schema, Ty};
 pub struct ValidationError {
     /// The message being validated.
     pub message: &'static str,
+    /// The field being read when the problem was found (innermost; "" before the first).
+    pub field: &'static str,
     /// Offset from the start of the validated bytes at which the problem was found.
     pub offset: usize,
     /// What was wrong.
@@ -37,11 +40,19 @@ pub struct ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at byte {}: {}",
-            self.message, self.offset, self.reason
-        )
+        if self.field.is_empty() {
+            write!(
+                f,
+                "{} at byte {}: {}",
+                self.message, self.offset, self.reason
+            )
+        } else {
+            write!(
+                f,
+                "{}.{} at byte {}: {}",
+                self.message, self.field, self.offset, self.reason
+            )
+        }
     }
 }
 
@@ -74,8 +85,17 @@ pub fn response_header(header_version: i16, frame: &[u8]) -> Result<(), Validati
 /// # Errors
 /// When the body does not match the schema, or `key` is not served.
 pub fn request(key: ApiKey, version: i16, body: &[u8]) -> Result<(), ValidationError> {
+    request_len(key, version, body).map(drop)
+}
+
+/// Validates a request body of `key` at `version` and returns its length (the bytes after
+/// it are trailing).
+///
+/// # Errors
+/// As [`request`].
+pub fn request_len(key: ApiKey, version: i16, body: &[u8]) -> Result<usize, ValidationError> {
     let schema = schema::request_schema(key).ok_or(NO_SCHEMA)?;
-    walk(schema, version, body).map(drop)
+    walk(schema, version, body)
 }
 
 /// Validates a response body of `key` at `version`.
@@ -83,8 +103,37 @@ pub fn request(key: ApiKey, version: i16, body: &[u8]) -> Result<(), ValidationE
 /// # Errors
 /// When the body does not match the schema, or `key` is not served.
 pub fn response(key: ApiKey, version: i16, body: &[u8]) -> Result<(), ValidationError> {
+    response_len(key, version, body).map(drop)
+}
+
+/// Validates a response body of `key` at `version` and returns its length.
+///
+/// # Errors
+/// As [`response`].
+pub fn response_len(key: ApiKey, version: i16, body: &[u8]) -> Result<usize, ValidationError> {
     let schema = schema::response_schema(key).ok_or(NO_SCHEMA)?;
-    walk(schema, version, body).map(drop)
+    walk(schema, version, body)
+}
+
+/// The `reason` of [`crate::ProtocolError::Malformed`] when kafka-protocol's decoder ended a
+/// message somewhere other than where its schema here says it ends. That would be a bug in
+/// a schema; decoding reports it as an error, and the fuzz entry points panic on it so that
+/// fuzzing finds it.
+pub const DISAGREEMENT: &str = "the decoder and the schema disagree on where the message ends";
+
+/// Panics if `result` is the [`DISAGREEMENT`] error: the fuzz targets' oracle.
+pub(crate) fn assert_agreement<T>(result: &Result<T, crate::ProtocolError>) {
+    if let Err(crate::ProtocolError::Malformed {
+        reason,
+        key,
+        version,
+    }) = result
+    {
+        assert!(
+            reason != DISAGREEMENT,
+            "schema of api key {key} v{version} disagrees with kafka-protocol"
+        );
+    }
 }
 
 /// Walks `bytes` as a message of `schema` at `version` and returns how many bytes the
@@ -98,6 +147,7 @@ pub fn message_len(schema: &Schema, version: i16, bytes: &[u8]) -> Result<usize,
 
 const NO_SCHEMA: ValidationError = ValidationError {
     message: "message",
+    field: "",
     offset: 0,
     reason: "no schema for this api key",
 };
@@ -105,6 +155,7 @@ const NO_SCHEMA: ValidationError = ValidationError {
 fn unknown_version(schema: &Schema) -> ValidationError {
     ValidationError {
         message: schema.name,
+        field: "",
         offset: 0,
         reason: "unknown header version",
     }
@@ -117,6 +168,7 @@ fn walk(schema: &Schema, version: i16, bytes: &[u8]) -> Result<usize, Validation
         version,
         flexible: version >= schema.flexible,
         message: schema.name,
+        field: "",
     };
     w.fields(schema.fields)?;
     Ok(w.pos)
@@ -129,12 +181,15 @@ struct Walker<'a> {
     version: i16,
     flexible: bool,
     message: &'static str,
+    /// The field being read, for errors.
+    field: &'static str,
 }
 
 impl Walker<'_> {
     fn err(&self, reason: &'static str) -> ValidationError {
         ValidationError {
             message: self.message,
+            field: self.field,
             offset: self.pos,
             reason,
         }
@@ -179,7 +234,11 @@ impl Walker<'_> {
     fn uvarint(&mut self) -> Result<u32, ValidationError> {
         let mut value: u32 = 0;
         for i in 0..5u32 {
-            let [b] = self.take::<1>()?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| self.err("truncated"))?;
+            self.pos += 1;
             if i == 4 && b > 0x0f {
                 return Err(self.err("varint wider than 32 bits"));
             }
@@ -239,27 +298,29 @@ impl Walker<'_> {
     }
 
     fn tagged_fields(&mut self, fields: &[Field]) -> Result<(), ValidationError> {
+        self.field = "tagged fields";
         let count = self.uvarint_usize()?;
+        if count == 0 {
+            return Ok(());
+        }
         // Each tagged field takes at least two bytes: its tag and its size.
-        if count > self.remaining() / 2 {
+        if count.checked_mul(2).is_none_or(|n| n > self.remaining()) {
             return Err(self.err("more tagged fields than bytes"));
         }
-        let mut previous: Option<u32> = None;
         for _ in 0..count {
             let tag = self.uvarint()?;
-            if previous.is_some_and(|p| tag <= p) {
-                return Err(self.err("tagged fields out of order"));
-            }
-            previous = Some(tag);
             let size = self.uvarint_usize()?;
             if size > self.remaining() {
                 return Err(self.err("tagged field longer than the bytes that remain"));
             }
             let end = self.pos + size;
-            let known = fields
-                .iter()
-                .find(|f| f.tag == Some(tag) && f.exists(self.version));
-            match known {
+            let mut known = fields.iter().filter(|f| f.tag == Some(tag));
+            let in_version = known.clone().find(|f| f.exists(self.version));
+            if in_version.is_none() && known.next().is_some() {
+                // kafka-protocol refuses a tag it knows in other versions only.
+                return Err(self.err("tagged field not valid in this version"));
+            }
+            match in_version {
                 Some(field) => {
                     // kafka-protocol decodes a known tag from the stream, not from its
                     // declared size: the two must agree exactly.
@@ -279,6 +340,7 @@ impl Walker<'_> {
     }
 
     fn value(&mut self, field: &Field, ty: Ty) -> Result<(), ValidationError> {
+        self.field = field.name;
         let nullable = field.nullable(self.version);
         match ty {
             Ty::Bool | Ty::I8 => self.skip(1, "truncated"),
@@ -305,7 +367,7 @@ impl Walker<'_> {
             Ty::I32s => self.array(nullable, 4, |w| w.skip(4, "truncated")),
             Ty::Strs => {
                 let min = if self.flexible { 1 } else { 2 };
-                let element = f_str();
+                let element = string_element(field.name);
                 self.array(nullable, min, |w| w.value(&element, Ty::Str))
             }
             Ty::Structs(fields) => {
@@ -361,9 +423,10 @@ impl Walker<'_> {
     }
 }
 
-/// A non-nullable string element of a string array.
-const fn f_str() -> Field {
+/// A non-nullable string element of the string array `name`.
+const fn string_element(name: &'static str) -> Field {
     Field {
+        name,
         ty: Ty::Str,
         min: 0,
         max: i16::MAX,
@@ -407,6 +470,11 @@ mod tests {
         let e = request(ApiKey::Metadata, 1, &body).unwrap_err();
         assert_eq!(e.reason, "array count exceeds the bytes that remain");
         assert_eq!(e.offset, 0);
+        assert_eq!(e.field, "topics");
+        assert_eq!(
+            e.to_string(),
+            "MetadataRequest.topics at byte 0: array count exceeds the bytes that remain"
+        );
         // Compact: varint 0xffffffff.
         let body = [0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0];
         let e = request(ApiKey::Metadata, 12, &body).unwrap_err();
@@ -434,6 +502,75 @@ mod tests {
         assert!(request(ApiKey::Heartbeat, 0, &[0xff, 0xff]).is_err());
         let e = request(ApiKey::Heartbeat, 0, &[0xff, 0xfe]).unwrap_err();
         assert_eq!(e.reason, "negative length");
+    }
+
+    #[test]
+    fn tagged_fields_must_fit_and_match_their_size() {
+        // ApiVersions v3 response: error 0, no api keys, throttle 0, then tagged fields.
+        let fixed = [0u8, 0, 1, 0, 0, 0, 0];
+        let with = |tags: &[u8]| [&fixed[..], tags].concat();
+        // Unknown tag 9 with three bytes: skipped.
+        assert!(response(ApiKey::ApiVersions, 3, &with(&[1, 9, 3, 1, 2, 3])).is_ok());
+        // Its size runs past the end.
+        let e = response(ApiKey::ApiVersions, 3, &with(&[1, 9, 4, 1, 2, 3])).unwrap_err();
+        assert_eq!(e.reason, "tagged field longer than the bytes that remain");
+        // Known tag 1 (finalized features epoch, int64) declared as 4 bytes: its value
+        // would run past them.
+        let e = response(
+            ApiKey::ApiVersions,
+            3,
+            &with(&[1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 1]),
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, "truncated");
+        // Declared as 9 bytes: one byte is left over inside it.
+        let e = response(
+            ApiKey::ApiVersions,
+            3,
+            &with(&[1, 1, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, "tagged field shorter than its declared size");
+        assert!(response(
+            ApiKey::ApiVersions,
+            3,
+            &with(&[1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 1])
+        )
+        .is_ok());
+        // Known tag 0 (supported features) holding a compact array that claims more
+        // elements than its declared size holds, though the frame continues.
+        let mut tags = vec![1, 0, 2, 0x7f, 0];
+        tags.extend_from_slice(&[0; 300]);
+        let e = response(ApiKey::ApiVersions, 3, &with(&tags)).unwrap_err();
+        assert_eq!(e.reason, "array count exceeds the bytes that remain");
+        // More tagged fields than bytes.
+        let e = response(ApiKey::ApiVersions, 3, &with(&[0x7f, 0, 0])).unwrap_err();
+        assert_eq!(e.reason, "more tagged fields than bytes");
+        // Fetch v12 request partition tag 0 exists only from v17.
+        let (req, _) = schema::schemas(ApiKey::Fetch).unwrap();
+        let partition_tag = req.fields.iter().find_map(|f| match f.ty {
+            Ty::Structs(topic) => topic.iter().find_map(|f| match f.ty {
+                Ty::Structs(p) => p.iter().find(|f| f.tag == Some(0)).copied(),
+                _ => None,
+            }),
+            _ => None,
+        });
+        assert_eq!(partition_tag.map(|f| f.min), Some(17));
+    }
+
+    #[test]
+    fn a_tag_known_only_in_other_versions_is_refused() {
+        // Fetch v12 request: replica id, max wait, min bytes, max bytes, isolation,
+        // session id, session epoch, one topic "t" with one partition whose tagged section
+        // carries tag 0 (replica directory id, v17+).
+        let mut b = vec![0u8; 4 * 4 + 1 + 4 + 4];
+        b.extend_from_slice(&[2, 2, b't', 2]); // topics: 1, name "t", partitions: 1
+        b.extend_from_slice(&[0; 4 + 4 + 8 + 4 + 8 + 4]); // partition fields
+        b.extend_from_slice(&[1, 0, 16]);
+        b.extend_from_slice(&[7; 16]);
+        b.extend_from_slice(&[0, 1, 1, 0]); // topic tags, forgotten: 0, rack "", tags
+        let e = request(ApiKey::Fetch, 12, &b).unwrap_err();
+        assert_eq!(e.reason, "tagged field not valid in this version");
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub enum Ty {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Field {
+    /// The field's name (as in Kafka's message definitions, in snake case).
+    pub name: &'static str,
     /// The field's wire type.
     pub ty: Ty,
     /// First version in which the field exists.
@@ -111,8 +113,9 @@ impl Field {
 }
 
 /// A field of type `ty` that exists in every version, not nullable, not tagged.
-const fn f(ty: Ty) -> Field {
+const fn f(name: &'static str, ty: Ty) -> Field {
     Field {
+        name,
         ty,
         min: 0,
         max: NEVER,
@@ -150,372 +153,362 @@ pub const REQUEST_HEADER: Schema = schema(
     "RequestHeader",
     2,
     &[
-        f(I16),                  // request_api_key
-        f(I16),                  // request_api_version
-        f(I32),                  // correlation_id
-        f(Str16).from(1).null(), // client_id
+        f("request_api_key", I16),
+        f("request_api_version", I16),
+        f("correlation_id", I32),
+        f("client_id", Str16).from(1).null(),
     ],
 );
 
 /// Response header, versions 0-1 (flexible from 1).
-pub const RESPONSE_HEADER: Schema = schema("ResponseHeader", 1, &[f(I32)]);
+pub const RESPONSE_HEADER: Schema = schema("ResponseHeader", 1, &[f("correlation_id", I32)]);
 
 // ---------------------------------------------------------------- Produce (0)
 
-const PRODUCE_REQ_PARTITION: &[Field] = &[
-    f(I32),            // index
-    f(Records).null(), // records
-];
+const PRODUCE_REQ_PARTITION: &[Field] = &[f("index", I32), f("records", Records).null()];
 const PRODUCE_REQ_TOPIC: &[Field] = &[
-    f(Str).until(12),                  // name
-    f(Uuid).from(13),                  // topic_id
-    f(Structs(PRODUCE_REQ_PARTITION)), // partition_data
+    f("name", Str).until(12),
+    f("topic_id", Uuid).from(13),
+    f("partition_data", Structs(PRODUCE_REQ_PARTITION)),
 ];
 const PRODUCE_REQ: Schema = schema(
     "ProduceRequest",
     9,
     &[
-        f(Str).null(),                 // transactional_id
-        f(I16),                        // acks
-        f(I32),                        // timeout_ms
-        f(Structs(PRODUCE_REQ_TOPIC)), // topic_data
+        f("transactional_id", Str).null(),
+        f("acks", I16),
+        f("timeout_ms", I32),
+        f("topic_data", Structs(PRODUCE_REQ_TOPIC)),
     ],
 );
 
 const PRODUCE_RESP_RECORD_ERROR: &[Field] = &[
-    f(I32).from(8),        // batch_index
-    f(Str).from(8).null(), // batch_index_error_message
+    f("batch_index", I32).from(8),
+    f("batch_index_error_message", Str).from(8).null(),
 ];
 const PRODUCE_RESP_LEADER: &[Field] = &[
-    f(I32).from(10), // leader_id
-    f(I32).from(10), // leader_epoch
+    f("leader_id", I32).from(10),
+    f("leader_epoch", I32).from(10),
 ];
 const PRODUCE_RESP_NODE: &[Field] = &[
-    f(I32).from(10),        // node_id
-    f(Str).from(10),        // host
-    f(I32).from(10),        // port
-    f(Str).from(10).null(), // rack
+    f("node_id", I32).from(10),
+    f("host", Str).from(10),
+    f("port", I32).from(10),
+    f("rack", Str).from(10).null(),
 ];
 const PRODUCE_RESP_PARTITION: &[Field] = &[
-    f(I32),                                         // index
-    f(I16),                                         // error_code
-    f(I64),                                         // base_offset
-    f(I64),                                         // log_append_time_ms
-    f(I64).from(5),                                 // log_start_offset
-    f(Structs(PRODUCE_RESP_RECORD_ERROR)).from(8),  // record_errors
-    f(Str).from(8).null(),                          // error_message
-    f(Struct(PRODUCE_RESP_LEADER)).from(10).tag(0), // current_leader
+    f("index", I32),
+    f("error_code", I16),
+    f("base_offset", I64),
+    f("log_append_time_ms", I64),
+    f("log_start_offset", I64).from(5),
+    f("record_errors", Structs(PRODUCE_RESP_RECORD_ERROR)).from(8),
+    f("error_message", Str).from(8).null(),
+    f("current_leader", Struct(PRODUCE_RESP_LEADER))
+        .from(10)
+        .tag(0),
 ];
 const PRODUCE_RESP_TOPIC: &[Field] = &[
-    f(Str).until(12),                   // name
-    f(Uuid).from(13),                   // topic_id
-    f(Structs(PRODUCE_RESP_PARTITION)), // partition_responses
+    f("name", Str).until(12),
+    f("topic_id", Uuid).from(13),
+    f("partition_responses", Structs(PRODUCE_RESP_PARTITION)),
 ];
 const PRODUCE_RESP: Schema = schema(
     "ProduceResponse",
     9,
     &[
-        f(Structs(PRODUCE_RESP_TOPIC)),                // responses
-        f(I32),                                        // throttle_time_ms
-        f(Structs(PRODUCE_RESP_NODE)).from(10).tag(0), // node_endpoints
+        f("responses", Structs(PRODUCE_RESP_TOPIC)),
+        f("throttle_time_ms", I32),
+        f("node_endpoints", Structs(PRODUCE_RESP_NODE))
+            .from(10)
+            .tag(0),
     ],
 );
 
 // ---------------------------------------------------------------- Fetch (1)
 
 const FETCH_REQ_PARTITION: &[Field] = &[
-    f(I32),                  // partition
-    f(I32).from(9),          // current_leader_epoch
-    f(I64),                  // fetch_offset
-    f(I32).from(12),         // last_fetched_epoch
-    f(I64).from(5),          // log_start_offset
-    f(I32),                  // partition_max_bytes
-    f(Uuid).from(17).tag(0), // replica_directory_id
-    f(I64).from(18).tag(1),  // high_watermark
+    f("partition", I32),
+    f("current_leader_epoch", I32).from(9),
+    f("fetch_offset", I64),
+    f("last_fetched_epoch", I32).from(12),
+    f("log_start_offset", I64).from(5),
+    f("partition_max_bytes", I32),
+    f("replica_directory_id", Uuid).from(17).tag(0),
+    f("high_watermark", I64).from(18).tag(1),
 ];
 const FETCH_REQ_TOPIC: &[Field] = &[
-    f(Str).until(12),                // topic
-    f(Uuid).from(13),                // topic_id
-    f(Structs(FETCH_REQ_PARTITION)), // partitions
+    f("topic", Str).until(12),
+    f("topic_id", Uuid).from(13),
+    f("partitions", Structs(FETCH_REQ_PARTITION)),
 ];
 const FETCH_REQ_FORGOTTEN: &[Field] = &[
-    f(Str).within(7, 12), // topic
-    f(Uuid).from(13),     // topic_id
-    f(I32s).from(7),      // partitions
+    f("topic", Str).within(7, 12),
+    f("topic_id", Uuid).from(13),
+    f("partitions", I32s).from(7),
 ];
 const FETCH_REQ_REPLICA_STATE: &[Field] = &[
-    f(I32).from(15), // replica_id
-    f(I64).from(15), // replica_epoch
+    f("replica_id", I32).from(15),
+    f("replica_epoch", I64).from(15),
 ];
 const FETCH_REQ: Schema = schema(
     "FetchRequest",
     12,
     &[
-        f(Str).null().tag(0),                               // cluster_id
-        f(I32).until(14),                                   // replica_id
-        f(Struct(FETCH_REQ_REPLICA_STATE)).from(15).tag(1), // replica_state
-        f(I32),                                             // max_wait_ms
-        f(I32),                                             // min_bytes
-        f(I32),                                             // max_bytes
-        f(I8),                                              // isolation_level
-        f(I32).from(7),                                     // session_id
-        f(I32).from(7),                                     // session_epoch
-        f(Structs(FETCH_REQ_TOPIC)),                        // topics
-        f(Structs(FETCH_REQ_FORGOTTEN)).from(7),            // forgotten_topics_data
-        f(Str).from(11),                                    // rack_id
+        f("cluster_id", Str).null().tag(0),
+        f("replica_id", I32).until(14),
+        f("replica_state", Struct(FETCH_REQ_REPLICA_STATE))
+            .from(15)
+            .tag(1),
+        f("max_wait_ms", I32),
+        f("min_bytes", I32),
+        f("max_bytes", I32),
+        f("isolation_level", I8),
+        f("session_id", I32).from(7),
+        f("session_epoch", I32).from(7),
+        f("topics", Structs(FETCH_REQ_TOPIC)),
+        f("forgotten_topics_data", Structs(FETCH_REQ_FORGOTTEN)).from(7),
+        f("rack_id", Str).from(11),
     ],
 );
 
-const FETCH_RESP_ABORTED: &[Field] = &[
-    f(I64), // producer_id
-    f(I64), // first_offset
-];
-const FETCH_RESP_EPOCH_END: &[Field] = &[
-    f(I32).from(12), // epoch
-    f(I64).from(12), // end_offset
-];
+const FETCH_RESP_ABORTED: &[Field] = &[f("producer_id", I64), f("first_offset", I64)];
+const FETCH_RESP_EPOCH_END: &[Field] = &[f("epoch", I32).from(12), f("end_offset", I64).from(12)];
 const FETCH_RESP_LEADER: &[Field] = &[
-    f(I32).from(12), // leader_id
-    f(I32).from(12), // leader_epoch
+    f("leader_id", I32).from(12),
+    f("leader_epoch", I32).from(12),
 ];
-const FETCH_RESP_SNAPSHOT: &[Field] = &[
-    f(I64), // end_offset
-    f(I32), // epoch
-];
+const FETCH_RESP_SNAPSHOT: &[Field] = &[f("end_offset", I64), f("epoch", I32)];
 const FETCH_RESP_NODE: &[Field] = &[
-    f(I32).from(16),        // node_id
-    f(Str).from(16),        // host
-    f(I32).from(16),        // port
-    f(Str).from(16).null(), // rack
+    f("node_id", I32).from(16),
+    f("host", Str).from(16),
+    f("port", I32).from(16),
+    f("rack", Str).from(16).null(),
 ];
 const FETCH_RESP_PARTITION: &[Field] = &[
-    f(I32),                                 // partition_index
-    f(I16),                                 // error_code
-    f(I64),                                 // high_watermark
-    f(I64),                                 // last_stable_offset
-    f(I64).from(5),                         // log_start_offset
-    f(Struct(FETCH_RESP_EPOCH_END)).tag(0), // diverging_epoch
-    f(Struct(FETCH_RESP_LEADER)).tag(1),    // current_leader
-    f(Struct(FETCH_RESP_SNAPSHOT)).tag(2),  // snapshot_id
-    f(Structs(FETCH_RESP_ABORTED)).null(),  // aborted_transactions
-    f(I32).from(11),                        // preferred_read_replica
-    f(Records).null(),                      // records
+    f("partition_index", I32),
+    f("error_code", I16),
+    f("high_watermark", I64),
+    f("last_stable_offset", I64),
+    f("log_start_offset", I64).from(5),
+    f("diverging_epoch", Struct(FETCH_RESP_EPOCH_END)).tag(0),
+    f("current_leader", Struct(FETCH_RESP_LEADER)).tag(1),
+    f("snapshot_id", Struct(FETCH_RESP_SNAPSHOT)).tag(2),
+    f("aborted_transactions", Structs(FETCH_RESP_ABORTED)).null(),
+    f("preferred_read_replica", I32).from(11),
+    f("records", Records).null(),
 ];
 const FETCH_RESP_TOPIC: &[Field] = &[
-    f(Str).until(12),                 // topic
-    f(Uuid).from(13),                 // topic_id
-    f(Structs(FETCH_RESP_PARTITION)), // partitions
+    f("topic", Str).until(12),
+    f("topic_id", Uuid).from(13),
+    f("partitions", Structs(FETCH_RESP_PARTITION)),
 ];
 const FETCH_RESP: Schema = schema(
     "FetchResponse",
     12,
     &[
-        f(I32),                                      // throttle_time_ms
-        f(I16).from(7),                              // error_code
-        f(I32).from(7),                              // session_id
-        f(Structs(FETCH_RESP_TOPIC)),                // responses
-        f(Structs(FETCH_RESP_NODE)).from(16).tag(0), // node_endpoints
+        f("throttle_time_ms", I32),
+        f("error_code", I16).from(7),
+        f("session_id", I32).from(7),
+        f("responses", Structs(FETCH_RESP_TOPIC)),
+        f("node_endpoints", Structs(FETCH_RESP_NODE))
+            .from(16)
+            .tag(0),
     ],
 );
 
 // ---------------------------------------------------------------- ListOffsets (2)
 
 const LIST_OFFSETS_REQ_PARTITION: &[Field] = &[
-    f(I32),         // partition_index
-    f(I32).from(4), // current_leader_epoch
-    f(I64),         // timestamp
+    f("partition_index", I32),
+    f("current_leader_epoch", I32).from(4),
+    f("timestamp", I64),
 ];
 const LIST_OFFSETS_REQ_TOPIC: &[Field] = &[
-    f(Str),                                 // name
-    f(Structs(LIST_OFFSETS_REQ_PARTITION)), // partitions
+    f("name", Str),
+    f("partitions", Structs(LIST_OFFSETS_REQ_PARTITION)),
 ];
 const LIST_OFFSETS_REQ: Schema = schema(
     "ListOffsetsRequest",
     6,
     &[
-        f(I32),                             // replica_id
-        f(I8).from(2),                      // isolation_level
-        f(Structs(LIST_OFFSETS_REQ_TOPIC)), // topics
-        f(I32).from(10),                    // timeout_ms
+        f("replica_id", I32),
+        f("isolation_level", I8).from(2),
+        f("topics", Structs(LIST_OFFSETS_REQ_TOPIC)),
+        f("timeout_ms", I32).from(10),
     ],
 );
 const LIST_OFFSETS_RESP_PARTITION: &[Field] = &[
-    f(I32),         // partition_index
-    f(I16),         // error_code
-    f(I64),         // timestamp
-    f(I64),         // offset
-    f(I32).from(4), // leader_epoch
+    f("partition_index", I32),
+    f("error_code", I16),
+    f("timestamp", I64),
+    f("offset", I64),
+    f("leader_epoch", I32).from(4),
 ];
 const LIST_OFFSETS_RESP_TOPIC: &[Field] = &[
-    f(Str),                                  // name
-    f(Structs(LIST_OFFSETS_RESP_PARTITION)), // partitions
+    f("name", Str),
+    f("partitions", Structs(LIST_OFFSETS_RESP_PARTITION)),
 ];
 const LIST_OFFSETS_RESP: Schema = schema(
     "ListOffsetsResponse",
     6,
     &[
-        f(I32).from(2),                      // throttle_time_ms
-        f(Structs(LIST_OFFSETS_RESP_TOPIC)), // topics
+        f("throttle_time_ms", I32).from(2),
+        f("topics", Structs(LIST_OFFSETS_RESP_TOPIC)),
     ],
 );
 
 // ---------------------------------------------------------------- Metadata (3)
 
-const METADATA_REQ_TOPIC: &[Field] = &[
-    f(Uuid).from(10), // topic_id
-    f(Str).null(),    // name
-];
+const METADATA_REQ_TOPIC: &[Field] = &[f("topic_id", Uuid).from(10), f("name", Str).null()];
 const METADATA_REQ: Schema = schema(
     "MetadataRequest",
     9,
     &[
-        f(Structs(METADATA_REQ_TOPIC)).null_from(1), // topics
-        f(Bool).from(4),                             // allow_auto_topic_creation
-        f(Bool).within(8, 10),                       // include_cluster_authorized_operations
-        f(Bool).from(8),                             // include_topic_authorized_operations
+        f("topics", Structs(METADATA_REQ_TOPIC)).null_from(1),
+        f("allow_auto_topic_creation", Bool).from(4),
+        f("include_cluster_authorized_operations", Bool).within(8, 10),
+        f("include_topic_authorized_operations", Bool).from(8),
     ],
 );
 const METADATA_RESP_BROKER: &[Field] = &[
-    f(I32),                // node_id
-    f(Str),                // host
-    f(I32),                // port
-    f(Str).from(1).null(), // rack
+    f("node_id", I32),
+    f("host", Str),
+    f("port", I32),
+    f("rack", Str).from(1).null(),
 ];
 const METADATA_RESP_PARTITION: &[Field] = &[
-    f(I16),          // error_code
-    f(I32),          // partition_index
-    f(I32),          // leader_id
-    f(I32).from(7),  // leader_epoch
-    f(I32s),         // replica_nodes
-    f(I32s),         // isr_nodes
-    f(I32s).from(5), // offline_replicas
+    f("error_code", I16),
+    f("partition_index", I32),
+    f("leader_id", I32),
+    f("leader_epoch", I32).from(7),
+    f("replica_nodes", I32s),
+    f("isr_nodes", I32s),
+    f("offline_replicas", I32s).from(5),
 ];
 const METADATA_RESP_TOPIC: &[Field] = &[
-    f(I16),                              // error_code
-    f(Str).null(),                       // name
-    f(Uuid).from(10),                    // topic_id
-    f(Bool).from(1),                     // is_internal
-    f(Structs(METADATA_RESP_PARTITION)), // partitions
-    f(I32).from(8),                      // topic_authorized_operations
+    f("error_code", I16),
+    f("name", Str).null(),
+    f("topic_id", Uuid).from(10),
+    f("is_internal", Bool).from(1),
+    f("partitions", Structs(METADATA_RESP_PARTITION)),
+    f("topic_authorized_operations", I32).from(8),
 ];
 const METADATA_RESP: Schema = schema(
     "MetadataResponse",
     9,
     &[
-        f(I32).from(3),                   // throttle_time_ms
-        f(Structs(METADATA_RESP_BROKER)), // brokers
-        f(Str).from(2).null(),            // cluster_id
-        f(I32).from(1),                   // controller_id
-        f(Structs(METADATA_RESP_TOPIC)),  // topics
-        f(I32).within(8, 10),             // cluster_authorized_operations
-        f(I16).from(13),                  // error_code
+        f("throttle_time_ms", I32).from(3),
+        f("brokers", Structs(METADATA_RESP_BROKER)),
+        f("cluster_id", Str).from(2).null(),
+        f("controller_id", I32).from(1),
+        f("topics", Structs(METADATA_RESP_TOPIC)),
+        f("cluster_authorized_operations", I32).within(8, 10),
+        f("error_code", I16).from(13),
     ],
 );
 
 // ---------------------------------------------------------------- OffsetCommit (8)
 
 const OFFSET_COMMIT_REQ_PARTITION: &[Field] = &[
-    f(I32),         // partition_index
-    f(I64),         // committed_offset
-    f(I32).from(6), // committed_leader_epoch
-    f(Str).null(),  // committed_metadata
+    f("partition_index", I32),
+    f("committed_offset", I64),
+    f("committed_leader_epoch", I32).from(6),
+    f("committed_metadata", Str).null(),
 ];
 const OFFSET_COMMIT_REQ_TOPIC: &[Field] = &[
-    f(Str),                                  // name
-    f(Structs(OFFSET_COMMIT_REQ_PARTITION)), // partitions
+    f("name", Str),
+    f("partitions", Structs(OFFSET_COMMIT_REQ_PARTITION)),
 ];
 const OFFSET_COMMIT_REQ: Schema = schema(
     "OffsetCommitRequest",
     8,
     &[
-        f(Str),                              // group_id
-        f(I32),                              // generation_id_or_member_epoch
-        f(Str),                              // member_id
-        f(Str).from(7).null(),               // group_instance_id
-        f(I64).until(4),                     // retention_time_ms
-        f(Structs(OFFSET_COMMIT_REQ_TOPIC)), // topics
+        f("group_id", Str),
+        f("generation_id_or_member_epoch", I32),
+        f("member_id", Str),
+        f("group_instance_id", Str).from(7).null(),
+        f("retention_time_ms", I64).until(4),
+        f("topics", Structs(OFFSET_COMMIT_REQ_TOPIC)),
     ],
 );
-const OFFSET_COMMIT_RESP_PARTITION: &[Field] = &[
-    f(I32), // partition_index
-    f(I16), // error_code
-];
+const OFFSET_COMMIT_RESP_PARTITION: &[Field] = &[f("partition_index", I32), f("error_code", I16)];
 const OFFSET_COMMIT_RESP_TOPIC: &[Field] = &[
-    f(Str).until(9),                          // name
-    f(Uuid).from(10),                         // topic_id
-    f(Structs(OFFSET_COMMIT_RESP_PARTITION)), // partitions
+    f("name", Str).until(9),
+    f("topic_id", Uuid).from(10),
+    f("partitions", Structs(OFFSET_COMMIT_RESP_PARTITION)),
 ];
 const OFFSET_COMMIT_RESP: Schema = schema(
     "OffsetCommitResponse",
     8,
     &[
-        f(I32).from(3),                       // throttle_time_ms
-        f(Structs(OFFSET_COMMIT_RESP_TOPIC)), // topics
+        f("throttle_time_ms", I32).from(3),
+        f("topics", Structs(OFFSET_COMMIT_RESP_TOPIC)),
     ],
 );
 
 // ---------------------------------------------------------------- OffsetFetch (9)
 
 const OFFSET_FETCH_REQ_TOPIC: &[Field] = &[
-    f(Str).until(7),  // name
-    f(I32s).until(7), // partition_indexes
+    f("name", Str).until(7),
+    f("partition_indexes", I32s).until(7),
 ];
-const OFFSET_FETCH_REQ_GROUP_TOPIC: &[Field] = &[
-    f(Str).from(8),  // name
-    f(I32s).from(8), // partition_indexes
-];
+const OFFSET_FETCH_REQ_GROUP_TOPIC: &[Field] =
+    &[f("name", Str).from(8), f("partition_indexes", I32s).from(8)];
 const OFFSET_FETCH_REQ_GROUP: &[Field] = &[
-    f(Str).from(8),                                          // group_id
-    f(Str).from(9).null(),                                   // member_id
-    f(I32).from(9),                                          // member_epoch
-    f(Structs(OFFSET_FETCH_REQ_GROUP_TOPIC)).from(8).null(), // topics
+    f("group_id", Str).from(8),
+    f("member_id", Str).from(9).null(),
+    f("member_epoch", I32).from(9),
+    f("topics", Structs(OFFSET_FETCH_REQ_GROUP_TOPIC))
+        .from(8)
+        .null(),
 ];
 const OFFSET_FETCH_REQ: Schema = schema(
     "OffsetFetchRequest",
     6,
     &[
-        f(Str).until(7),                                    // group_id
-        f(Structs(OFFSET_FETCH_REQ_TOPIC)).until(7).null(), // topics
-        f(Structs(OFFSET_FETCH_REQ_GROUP)).from(8),         // groups
-        f(Bool).from(7),                                    // require_stable
+        f("group_id", Str).until(7),
+        f("topics", Structs(OFFSET_FETCH_REQ_TOPIC)).until(7).null(),
+        f("groups", Structs(OFFSET_FETCH_REQ_GROUP)).from(8),
+        f("require_stable", Bool).from(7),
     ],
 );
 const OFFSET_FETCH_RESP_PARTITION: &[Field] = &[
-    f(I32).until(7),        // partition_index
-    f(I64).until(7),        // committed_offset
-    f(I32).within(5, 7),    // committed_leader_epoch
-    f(Str).until(7).null(), // metadata
-    f(I16).until(7),        // error_code
+    f("partition_index", I32).until(7),
+    f("committed_offset", I64).until(7),
+    f("committed_leader_epoch", I32).within(5, 7),
+    f("metadata", Str).until(7).null(),
+    f("error_code", I16).until(7),
 ];
 const OFFSET_FETCH_RESP_TOPIC: &[Field] = &[
-    f(Str).until(7),                                  // name
-    f(Structs(OFFSET_FETCH_RESP_PARTITION)).until(7), // partitions
+    f("name", Str).until(7),
+    f("partitions", Structs(OFFSET_FETCH_RESP_PARTITION)).until(7),
 ];
 const OFFSET_FETCH_RESP_GROUP_PARTITION: &[Field] = &[
-    f(I32).from(8),        // partition_index
-    f(I64).from(8),        // committed_offset
-    f(I32).from(8),        // committed_leader_epoch
-    f(Str).from(8).null(), // metadata
-    f(I16).from(8),        // error_code
+    f("partition_index", I32).from(8),
+    f("committed_offset", I64).from(8),
+    f("committed_leader_epoch", I32).from(8),
+    f("metadata", Str).from(8).null(),
+    f("error_code", I16).from(8),
 ];
 const OFFSET_FETCH_RESP_GROUP_TOPIC: &[Field] = &[
-    f(Str).within(8, 9),                                   // name
-    f(Uuid).from(10),                                      // topic_id
-    f(Structs(OFFSET_FETCH_RESP_GROUP_PARTITION)).from(8), // partitions
+    f("name", Str).within(8, 9),
+    f("topic_id", Uuid).from(10),
+    f("partitions", Structs(OFFSET_FETCH_RESP_GROUP_PARTITION)).from(8),
 ];
 const OFFSET_FETCH_RESP_GROUP: &[Field] = &[
-    f(Str).from(8),                                    // group_id
-    f(Structs(OFFSET_FETCH_RESP_GROUP_TOPIC)).from(8), // topics
-    f(I16).from(8),                                    // error_code
+    f("group_id", Str).from(8),
+    f("topics", Structs(OFFSET_FETCH_RESP_GROUP_TOPIC)).from(8),
+    f("error_code", I16).from(8),
 ];
 const OFFSET_FETCH_RESP: Schema = schema(
     "OffsetFetchResponse",
     6,
     &[
-        f(I32).from(3),                               // throttle_time_ms
-        f(Structs(OFFSET_FETCH_RESP_TOPIC)).until(7), // topics
-        f(I16).within(2, 7),                          // error_code
-        f(Structs(OFFSET_FETCH_RESP_GROUP)).from(8),  // groups
+        f("throttle_time_ms", I32).from(3),
+        f("topics", Structs(OFFSET_FETCH_RESP_TOPIC)).until(7),
+        f("error_code", I16).within(2, 7),
+        f("groups", Structs(OFFSET_FETCH_RESP_GROUP)).from(8),
     ],
 );
 
@@ -525,71 +518,68 @@ const FIND_COORDINATOR_REQ: Schema = schema(
     "FindCoordinatorRequest",
     3,
     &[
-        f(Str).until(3), // key
-        f(I8).from(1),   // key_type
-        f(Strs).from(4), // coordinator_keys
+        f("key", Str).until(3),
+        f("key_type", I8).from(1),
+        f("coordinator_keys", Strs).from(4),
     ],
 );
 const FIND_COORDINATOR_RESP_COORDINATOR: &[Field] = &[
-    f(Str).from(4),        // key
-    f(I32).from(4),        // node_id
-    f(Str).from(4),        // host
-    f(I32).from(4),        // port
-    f(I16).from(4),        // error_code
-    f(Str).from(4).null(), // error_message
+    f("key", Str).from(4),
+    f("node_id", I32).from(4),
+    f("host", Str).from(4),
+    f("port", I32).from(4),
+    f("error_code", I16).from(4),
+    f("error_message", Str).from(4).null(),
 ];
 const FIND_COORDINATOR_RESP: Schema = schema(
     "FindCoordinatorResponse",
     3,
     &[
-        f(I32).from(1),                                        // throttle_time_ms
-        f(I16).until(3),                                       // error_code
-        f(Str).within(1, 3).null(),                            // error_message
-        f(I32).until(3),                                       // node_id
-        f(Str).until(3),                                       // host
-        f(I32).until(3),                                       // port
-        f(Structs(FIND_COORDINATOR_RESP_COORDINATOR)).from(4), // coordinators
+        f("throttle_time_ms", I32).from(1),
+        f("error_code", I16).until(3),
+        f("error_message", Str).within(1, 3).null(),
+        f("node_id", I32).until(3),
+        f("host", Str).until(3),
+        f("port", I32).until(3),
+        f("coordinators", Structs(FIND_COORDINATOR_RESP_COORDINATOR)).from(4),
     ],
 );
 
 // ---------------------------------------------------------------- JoinGroup (11)
 
-const JOIN_GROUP_REQ_PROTOCOL: &[Field] = &[
-    f(Str),   // name
-    f(Bytes), // metadata
-];
+const JOIN_GROUP_REQ_PROTOCOL: &[Field] = &[f("name", Str), f("metadata", Bytes)];
 const JOIN_GROUP_REQ: Schema = schema(
     "JoinGroupRequest",
     6,
     &[
-        f(Str),                              // group_id
-        f(I32),                              // session_timeout_ms
-        f(I32).from(1),                      // rebalance_timeout_ms
-        f(Str),                              // member_id
-        f(Str).from(5).null(),               // group_instance_id
-        f(Str),                              // protocol_type
-        f(Structs(JOIN_GROUP_REQ_PROTOCOL)), // protocols
-        f(Str).from(8).null(),               // reason
+        f("group_id", Str),
+        f("session_timeout_ms", I32),
+        f("rebalance_timeout_ms", I32).from(1),
+        f("member_id", Str),
+        f("group_instance_id", Str).from(5).null(),
+        f("protocol_type", Str),
+        f("protocols", Structs(JOIN_GROUP_REQ_PROTOCOL)),
+        f("reason", Str).from(8).null(),
     ],
 );
 const JOIN_GROUP_RESP_MEMBER: &[Field] = &[
-    f(Str),                // member_id
-    f(Str).from(5).null(), // group_instance_id
-    f(Bytes),              // metadata
+    f("member_id", Str),
+    f("group_instance_id", Str).from(5).null(),
+    f("metadata", Bytes),
 ];
 const JOIN_GROUP_RESP: Schema = schema(
     "JoinGroupResponse",
     6,
     &[
-        f(I32).from(2),                     // throttle_time_ms
-        f(I16),                             // error_code
-        f(I32),                             // generation_id
-        f(Str).from(7).null(),              // protocol_type
-        f(Str).null(),                      // protocol_name
-        f(Str),                             // leader
-        f(Bool).from(9),                    // skip_assignment
-        f(Str),                             // member_id
-        f(Structs(JOIN_GROUP_RESP_MEMBER)), // members
+        f("throttle_time_ms", I32).from(2),
+        f("error_code", I16),
+        f("generation_id", I32),
+        f("protocol_type", Str).from(7).null(),
+        f("protocol_name", Str).null(),
+        f("leader", Str),
+        f("skip_assignment", Bool).from(9),
+        f("member_id", Str),
+        f("members", Structs(JOIN_GROUP_RESP_MEMBER)),
     ],
 );
 
@@ -599,80 +589,74 @@ const HEARTBEAT_REQ: Schema = schema(
     "HeartbeatRequest",
     4,
     &[
-        f(Str),                // group_id
-        f(I32),                // generation_id
-        f(Str),                // member_id
-        f(Str).from(3).null(), // group_instance_id
+        f("group_id", Str),
+        f("generation_id", I32),
+        f("member_id", Str),
+        f("group_instance_id", Str).from(3).null(),
     ],
 );
 const HEARTBEAT_RESP: Schema = schema(
     "HeartbeatResponse",
     4,
-    &[
-        f(I32).from(1), // throttle_time_ms
-        f(I16),         // error_code
-    ],
+    &[f("throttle_time_ms", I32).from(1), f("error_code", I16)],
 );
 
 // ---------------------------------------------------------------- LeaveGroup (13)
 
 const LEAVE_GROUP_REQ_MEMBER: &[Field] = &[
-    f(Str).from(3),        // member_id
-    f(Str).from(3).null(), // group_instance_id
-    f(Str).from(5).null(), // reason
+    f("member_id", Str).from(3),
+    f("group_instance_id", Str).from(3).null(),
+    f("reason", Str).from(5).null(),
 ];
 const LEAVE_GROUP_REQ: Schema = schema(
     "LeaveGroupRequest",
     4,
     &[
-        f(Str),                                     // group_id
-        f(Str).until(2),                            // member_id
-        f(Structs(LEAVE_GROUP_REQ_MEMBER)).from(3), // members
+        f("group_id", Str),
+        f("member_id", Str).until(2),
+        f("members", Structs(LEAVE_GROUP_REQ_MEMBER)).from(3),
     ],
 );
 const LEAVE_GROUP_RESP_MEMBER: &[Field] = &[
-    f(Str).from(3),        // member_id
-    f(Str).from(3).null(), // group_instance_id
-    f(I16).from(3),        // error_code
+    f("member_id", Str).from(3),
+    f("group_instance_id", Str).from(3).null(),
+    f("error_code", I16).from(3),
 ];
 const LEAVE_GROUP_RESP: Schema = schema(
     "LeaveGroupResponse",
     4,
     &[
-        f(I32).from(1),                              // throttle_time_ms
-        f(I16),                                      // error_code
-        f(Structs(LEAVE_GROUP_RESP_MEMBER)).from(3), // members
+        f("throttle_time_ms", I32).from(1),
+        f("error_code", I16),
+        f("members", Structs(LEAVE_GROUP_RESP_MEMBER)).from(3),
     ],
 );
 
 // ---------------------------------------------------------------- SyncGroup (14)
 
-const SYNC_GROUP_REQ_ASSIGNMENT: &[Field] = &[
-    f(Str),   // member_id
-    f(Bytes), // assignment
-];
+const SYNC_GROUP_REQ_ASSIGNMENT: &[Field] = &[f("member_id", Str), f("assignment", Bytes)];
 const SYNC_GROUP_REQ: Schema = schema(
     "SyncGroupRequest",
     4,
     &[
-        f(Str),                                // group_id
-        f(I32),                                // generation_id
-        f(Str),                                // member_id
-        f(Str).from(3).null(),                 // group_instance_id
-        f(Str).from(5).null(),                 // protocol_type
-        f(Str).from(5).null(),                 // protocol_name
-        f(Structs(SYNC_GROUP_REQ_ASSIGNMENT)), // assignments
+        f("group_id", Str),
+        f("generation_id", I32),
+        f("member_id", Str),
+        f("group_instance_id", Str).from(3).null(),
+        f("protocol_type", Str).from(5).null(),
+        f("protocol_name", Str).from(5).null(),
+        f("assignments", Structs(SYNC_GROUP_REQ_ASSIGNMENT)),
     ],
 );
 const SYNC_GROUP_RESP: Schema = schema(
     "SyncGroupResponse",
     4,
     &[
-        f(I32).from(1),        // throttle_time_ms
-        f(I16),                // error_code
-        f(Str).from(5).null(), // protocol_type
-        f(Str).from(5).null(), // protocol_name
-        f(Bytes),              // assignment
+        f("throttle_time_ms", I32).from(1),
+        f("error_code", I16),
+        f("protocol_type", Str).from(5).null(),
+        f("protocol_name", Str).from(5).null(),
+        f("assignment", Bytes),
     ],
 );
 
@@ -682,34 +666,34 @@ const DESCRIBE_GROUPS_REQ: Schema = schema(
     "DescribeGroupsRequest",
     5,
     &[
-        f(Strs),         // groups
-        f(Bool).from(3), // include_authorized_operations
+        f("groups", Strs),
+        f("include_authorized_operations", Bool).from(3),
     ],
 );
 const DESCRIBE_GROUPS_RESP_MEMBER: &[Field] = &[
-    f(Str),                // member_id
-    f(Str).from(4).null(), // group_instance_id
-    f(Str),                // client_id
-    f(Str),                // client_host
-    f(Bytes),              // member_metadata
-    f(Bytes),              // member_assignment
+    f("member_id", Str),
+    f("group_instance_id", Str).from(4).null(),
+    f("client_id", Str),
+    f("client_host", Str),
+    f("member_metadata", Bytes),
+    f("member_assignment", Bytes),
 ];
 const DESCRIBE_GROUPS_RESP_GROUP: &[Field] = &[
-    f(I16),                                  // error_code
-    f(Str).from(6).null(),                   // error_message
-    f(Str),                                  // group_id
-    f(Str),                                  // group_state
-    f(Str),                                  // protocol_type
-    f(Str),                                  // protocol_data
-    f(Structs(DESCRIBE_GROUPS_RESP_MEMBER)), // members
-    f(I32).from(3),                          // authorized_operations
+    f("error_code", I16),
+    f("error_message", Str).from(6).null(),
+    f("group_id", Str),
+    f("group_state", Str),
+    f("protocol_type", Str),
+    f("protocol_data", Str),
+    f("members", Structs(DESCRIBE_GROUPS_RESP_MEMBER)),
+    f("authorized_operations", I32).from(3),
 ];
 const DESCRIBE_GROUPS_RESP: Schema = schema(
     "DescribeGroupsResponse",
     5,
     &[
-        f(I32).from(1),                         // throttle_time_ms
-        f(Structs(DESCRIBE_GROUPS_RESP_GROUP)), // groups
+        f("throttle_time_ms", I32).from(1),
+        f("groups", Structs(DESCRIBE_GROUPS_RESP_GROUP)),
     ],
 );
 
@@ -719,23 +703,23 @@ const LIST_GROUPS_REQ: Schema = schema(
     "ListGroupsRequest",
     3,
     &[
-        f(Strs).from(4), // states_filter
-        f(Strs).from(5), // types_filter
+        f("states_filter", Strs).from(4),
+        f("types_filter", Strs).from(5),
     ],
 );
 const LIST_GROUPS_RESP_GROUP: &[Field] = &[
-    f(Str),         // group_id
-    f(Str),         // protocol_type
-    f(Str).from(4), // group_state
-    f(Str).from(5), // group_type
+    f("group_id", Str),
+    f("protocol_type", Str),
+    f("group_state", Str).from(4),
+    f("group_type", Str).from(5),
 ];
 const LIST_GROUPS_RESP: Schema = schema(
     "ListGroupsResponse",
     3,
     &[
-        f(I32).from(1),                     // throttle_time_ms
-        f(I16),                             // error_code
-        f(Structs(LIST_GROUPS_RESP_GROUP)), // groups
+        f("throttle_time_ms", I32).from(1),
+        f("error_code", I16),
+        f("groups", Structs(LIST_GROUPS_RESP_GROUP)),
     ],
 );
 
@@ -745,154 +729,145 @@ const API_VERSIONS_REQ: Schema = schema(
     "ApiVersionsRequest",
     3,
     &[
-        f(Str).from(3), // client_software_name
-        f(Str).from(3), // client_software_version
+        f("client_software_name", Str).from(3),
+        f("client_software_version", Str).from(3),
     ],
 );
 const API_VERSIONS_RESP_KEY: &[Field] = &[
-    f(I16), // api_key
-    f(I16), // min_version
-    f(I16), // max_version
+    f("api_key", I16),
+    f("min_version", I16),
+    f("max_version", I16),
 ];
 const API_VERSIONS_RESP_SUPPORTED: &[Field] = &[
-    f(Str).from(3), // name
-    f(I16).from(3), // min_version
-    f(I16).from(3), // max_version
+    f("name", Str).from(3),
+    f("min_version", I16).from(3),
+    f("max_version", I16).from(3),
 ];
 const API_VERSIONS_RESP_FINALIZED: &[Field] = &[
-    f(Str).from(3), // name
-    f(I16).from(3), // max_version_level
-    f(I16).from(3), // min_version_level
+    f("name", Str).from(3),
+    f("max_version_level", I16).from(3),
+    f("min_version_level", I16).from(3),
 ];
 const API_VERSIONS_RESP: Schema = schema(
     "ApiVersionsResponse",
     3,
     &[
-        f(I16),                                         // error_code
-        f(Structs(API_VERSIONS_RESP_KEY)),              // api_keys
-        f(I32).from(1),                                 // throttle_time_ms
-        f(Structs(API_VERSIONS_RESP_SUPPORTED)).tag(0), // supported_features
-        f(I64).tag(1),                                  // finalized_features_epoch
-        f(Structs(API_VERSIONS_RESP_FINALIZED)).tag(2), // finalized_features
-        f(Bool).tag(3),                                 // zk_migration_ready
+        f("error_code", I16),
+        f("api_keys", Structs(API_VERSIONS_RESP_KEY)),
+        f("throttle_time_ms", I32).from(1),
+        f("supported_features", Structs(API_VERSIONS_RESP_SUPPORTED)).tag(0),
+        f("finalized_features_epoch", I64).tag(1),
+        f("finalized_features", Structs(API_VERSIONS_RESP_FINALIZED)).tag(2),
+        f("zk_migration_ready", Bool).tag(3),
     ],
 );
 
 // ---------------------------------------------------------------- CreateTopics (19)
 
-const CREATE_TOPICS_REQ_ASSIGNMENT: &[Field] = &[
-    f(I32),  // partition_index
-    f(I32s), // broker_ids
-];
-const CREATE_TOPICS_REQ_CONFIG: &[Field] = &[
-    f(Str),        // name
-    f(Str).null(), // value
-];
+const CREATE_TOPICS_REQ_ASSIGNMENT: &[Field] = &[f("partition_index", I32), f("broker_ids", I32s)];
+const CREATE_TOPICS_REQ_CONFIG: &[Field] = &[f("name", Str), f("value", Str).null()];
 const CREATE_TOPICS_REQ_TOPIC: &[Field] = &[
-    f(Str),                                   // name
-    f(I32),                                   // num_partitions
-    f(I16),                                   // replication_factor
-    f(Structs(CREATE_TOPICS_REQ_ASSIGNMENT)), // assignments
-    f(Structs(CREATE_TOPICS_REQ_CONFIG)),     // configs
+    f("name", Str),
+    f("num_partitions", I32),
+    f("replication_factor", I16),
+    f("assignments", Structs(CREATE_TOPICS_REQ_ASSIGNMENT)),
+    f("configs", Structs(CREATE_TOPICS_REQ_CONFIG)),
 ];
 const CREATE_TOPICS_REQ: Schema = schema(
     "CreateTopicsRequest",
     5,
     &[
-        f(Structs(CREATE_TOPICS_REQ_TOPIC)), // topics
-        f(I32),                              // timeout_ms
-        f(Bool),                             // validate_only
+        f("topics", Structs(CREATE_TOPICS_REQ_TOPIC)),
+        f("timeout_ms", I32),
+        f("validate_only", Bool),
     ],
 );
 const CREATE_TOPICS_RESP_CONFIG: &[Field] = &[
-    f(Str).from(5),        // name
-    f(Str).from(5).null(), // value
-    f(Bool).from(5),       // read_only
-    f(I8).from(5),         // config_source
-    f(Bool).from(5),       // is_sensitive
+    f("name", Str).from(5),
+    f("value", Str).from(5).null(),
+    f("read_only", Bool).from(5),
+    f("config_source", I8).from(5),
+    f("is_sensitive", Bool).from(5),
 ];
 const CREATE_TOPICS_RESP_TOPIC: &[Field] = &[
-    f(Str),                                               // name
-    f(Uuid).from(7),                                      // topic_id
-    f(I16),                                               // error_code
-    f(Str).null(),                                        // error_message
-    f(I16).tag(0),                                        // topic_config_error_code
-    f(I32).from(5),                                       // num_partitions
-    f(I16).from(5),                                       // replication_factor
-    f(Structs(CREATE_TOPICS_RESP_CONFIG)).from(5).null(), // configs
+    f("name", Str),
+    f("topic_id", Uuid).from(7),
+    f("error_code", I16),
+    f("error_message", Str).null(),
+    f("topic_config_error_code", I16).tag(0),
+    f("num_partitions", I32).from(5),
+    f("replication_factor", I16).from(5),
+    f("configs", Structs(CREATE_TOPICS_RESP_CONFIG))
+        .from(5)
+        .null(),
 ];
 const CREATE_TOPICS_RESP: Schema = schema(
     "CreateTopicsResponse",
     5,
     &[
-        f(I32),                               // throttle_time_ms
-        f(Structs(CREATE_TOPICS_RESP_TOPIC)), // topics
+        f("throttle_time_ms", I32),
+        f("topics", Structs(CREATE_TOPICS_RESP_TOPIC)),
     ],
 );
 
 // ---------------------------------------------------------------- DeleteTopics (20)
 
-const DELETE_TOPICS_REQ_TOPIC: &[Field] = &[
-    f(Str).from(6).null(), // name
-    f(Uuid).from(6),       // topic_id
-];
+const DELETE_TOPICS_REQ_TOPIC: &[Field] =
+    &[f("name", Str).from(6).null(), f("topic_id", Uuid).from(6)];
 const DELETE_TOPICS_REQ: Schema = schema(
     "DeleteTopicsRequest",
     4,
     &[
-        f(Structs(DELETE_TOPICS_REQ_TOPIC)).from(6), // topics
-        f(Strs).until(5),                            // topic_names
-        f(I32),                                      // timeout_ms
+        f("topics", Structs(DELETE_TOPICS_REQ_TOPIC)).from(6),
+        f("topic_names", Strs).until(5),
+        f("timeout_ms", I32),
     ],
 );
 const DELETE_TOPICS_RESP_TOPIC: &[Field] = &[
-    f(Str).null(),         // name
-    f(Uuid).from(6),       // topic_id
-    f(I16),                // error_code
-    f(Str).from(5).null(), // error_message
+    f("name", Str).null(),
+    f("topic_id", Uuid).from(6),
+    f("error_code", I16),
+    f("error_message", Str).from(5).null(),
 ];
 const DELETE_TOPICS_RESP: Schema = schema(
     "DeleteTopicsResponse",
     4,
     &[
-        f(I32),                               // throttle_time_ms
-        f(Structs(DELETE_TOPICS_RESP_TOPIC)), // responses
+        f("throttle_time_ms", I32),
+        f("responses", Structs(DELETE_TOPICS_RESP_TOPIC)),
     ],
 );
 
 // ---------------------------------------------------------------- DeleteRecords (21)
 
-const DELETE_RECORDS_REQ_PARTITION: &[Field] = &[
-    f(I32), // partition_index
-    f(I64), // offset
-];
+const DELETE_RECORDS_REQ_PARTITION: &[Field] = &[f("partition_index", I32), f("offset", I64)];
 const DELETE_RECORDS_REQ_TOPIC: &[Field] = &[
-    f(Str),                                   // name
-    f(Structs(DELETE_RECORDS_REQ_PARTITION)), // partitions
+    f("name", Str),
+    f("partitions", Structs(DELETE_RECORDS_REQ_PARTITION)),
 ];
 const DELETE_RECORDS_REQ: Schema = schema(
     "DeleteRecordsRequest",
     2,
     &[
-        f(Structs(DELETE_RECORDS_REQ_TOPIC)), // topics
-        f(I32),                               // timeout_ms
+        f("topics", Structs(DELETE_RECORDS_REQ_TOPIC)),
+        f("timeout_ms", I32),
     ],
 );
 const DELETE_RECORDS_RESP_PARTITION: &[Field] = &[
-    f(I32), // partition_index
-    f(I64), // low_watermark
-    f(I16), // error_code
+    f("partition_index", I32),
+    f("low_watermark", I64),
+    f("error_code", I16),
 ];
 const DELETE_RECORDS_RESP_TOPIC: &[Field] = &[
-    f(Str),                                    // name
-    f(Structs(DELETE_RECORDS_RESP_PARTITION)), // partitions
+    f("name", Str),
+    f("partitions", Structs(DELETE_RECORDS_RESP_PARTITION)),
 ];
 const DELETE_RECORDS_RESP: Schema = schema(
     "DeleteRecordsResponse",
     2,
     &[
-        f(I32),                                // throttle_time_ms
-        f(Structs(DELETE_RECORDS_RESP_TOPIC)), // topics
+        f("throttle_time_ms", I32),
+        f("topics", Structs(DELETE_RECORDS_RESP_TOPIC)),
     ],
 );
 
@@ -902,197 +877,181 @@ const INIT_PRODUCER_ID_REQ: Schema = schema(
     "InitProducerIdRequest",
     2,
     &[
-        f(Str).null(),  // transactional_id
-        f(I32),         // transaction_timeout_ms
-        f(I64).from(3), // producer_id
-        f(I16).from(3), // producer_epoch
+        f("transactional_id", Str).null(),
+        f("transaction_timeout_ms", I32),
+        f("producer_id", I64).from(3),
+        f("producer_epoch", I16).from(3),
     ],
 );
 const INIT_PRODUCER_ID_RESP: Schema = schema(
     "InitProducerIdResponse",
     2,
     &[
-        f(I32),         // throttle_time_ms
-        f(I16),         // error_code
-        f(I64),         // producer_id
-        f(I16),         // producer_epoch
-        f(I64).from(6), // ongoing_txn_producer_id
-        f(I16).from(6), // ongoing_txn_producer_epoch
+        f("throttle_time_ms", I32),
+        f("error_code", I16),
+        f("producer_id", I64),
+        f("producer_epoch", I16),
+        f("ongoing_txn_producer_id", I64).from(6),
+        f("ongoing_txn_producer_epoch", I16).from(6),
     ],
 );
 
 // ---------------------------------------------------------------- OffsetForLeaderEpoch (23)
 
 const OFFSET_FOR_LEADER_EPOCH_REQ_PARTITION: &[Field] = &[
-    f(I32), // partition
-    f(I32), // current_leader_epoch
-    f(I32), // leader_epoch
+    f("partition", I32),
+    f("current_leader_epoch", I32),
+    f("leader_epoch", I32),
 ];
 const OFFSET_FOR_LEADER_EPOCH_REQ_TOPIC: &[Field] = &[
-    f(Str),                                            // topic
-    f(Structs(OFFSET_FOR_LEADER_EPOCH_REQ_PARTITION)), // partitions
+    f("topic", Str),
+    f("partitions", Structs(OFFSET_FOR_LEADER_EPOCH_REQ_PARTITION)),
 ];
 const OFFSET_FOR_LEADER_EPOCH_REQ: Schema = schema(
     "OffsetForLeaderEpochRequest",
     4,
     &[
-        f(I32).from(3),                                // replica_id
-        f(Structs(OFFSET_FOR_LEADER_EPOCH_REQ_TOPIC)), // topics
+        f("replica_id", I32).from(3),
+        f("topics", Structs(OFFSET_FOR_LEADER_EPOCH_REQ_TOPIC)),
     ],
 );
 const OFFSET_FOR_LEADER_EPOCH_RESP_PARTITION: &[Field] = &[
-    f(I16), // error_code
-    f(I32), // partition
-    f(I32), // leader_epoch
-    f(I64), // end_offset
+    f("error_code", I16),
+    f("partition", I32),
+    f("leader_epoch", I32),
+    f("end_offset", I64),
 ];
 const OFFSET_FOR_LEADER_EPOCH_RESP_TOPIC: &[Field] = &[
-    f(Str),                                             // topic
-    f(Structs(OFFSET_FOR_LEADER_EPOCH_RESP_PARTITION)), // partitions
+    f("topic", Str),
+    f(
+        "partitions",
+        Structs(OFFSET_FOR_LEADER_EPOCH_RESP_PARTITION),
+    ),
 ];
 const OFFSET_FOR_LEADER_EPOCH_RESP: Schema = schema(
     "OffsetForLeaderEpochResponse",
     4,
     &[
-        f(I32),                                         // throttle_time_ms
-        f(Structs(OFFSET_FOR_LEADER_EPOCH_RESP_TOPIC)), // topics
+        f("throttle_time_ms", I32),
+        f("topics", Structs(OFFSET_FOR_LEADER_EPOCH_RESP_TOPIC)),
     ],
 );
 
 // ---------------------------------------------------------------- DescribeConfigs (32)
 
 const DESCRIBE_CONFIGS_REQ_RESOURCE: &[Field] = &[
-    f(I8),          // resource_type
-    f(Str),         // resource_name
-    f(Strs).null(), // configuration_keys
+    f("resource_type", I8),
+    f("resource_name", Str),
+    f("configuration_keys", Strs).null(),
 ];
 const DESCRIBE_CONFIGS_REQ: Schema = schema(
     "DescribeConfigsRequest",
     4,
     &[
-        f(Structs(DESCRIBE_CONFIGS_REQ_RESOURCE)), // resources
-        f(Bool),                                   // include_synonyms
-        f(Bool).from(3),                           // include_documentation
+        f("resources", Structs(DESCRIBE_CONFIGS_REQ_RESOURCE)),
+        f("include_synonyms", Bool),
+        f("include_documentation", Bool).from(3),
     ],
 );
-const DESCRIBE_CONFIGS_RESP_SYNONYM: &[Field] = &[
-    f(Str),        // name
-    f(Str).null(), // value
-    f(I8),         // source
-];
+const DESCRIBE_CONFIGS_RESP_SYNONYM: &[Field] =
+    &[f("name", Str), f("value", Str).null(), f("source", I8)];
 const DESCRIBE_CONFIGS_RESP_CONFIG: &[Field] = &[
-    f(Str),                                    // name
-    f(Str).null(),                             // value
-    f(Bool),                                   // read_only
-    f(I8),                                     // config_source
-    f(Bool),                                   // is_sensitive
-    f(Structs(DESCRIBE_CONFIGS_RESP_SYNONYM)), // synonyms
-    f(I8).from(3),                             // config_type
-    f(Str).from(3).null(),                     // documentation
+    f("name", Str),
+    f("value", Str).null(),
+    f("read_only", Bool),
+    f("config_source", I8),
+    f("is_sensitive", Bool),
+    f("synonyms", Structs(DESCRIBE_CONFIGS_RESP_SYNONYM)),
+    f("config_type", I8).from(3),
+    f("documentation", Str).from(3).null(),
 ];
 const DESCRIBE_CONFIGS_RESP_RESULT: &[Field] = &[
-    f(I16),                                   // error_code
-    f(Str).null(),                            // error_message
-    f(I8),                                    // resource_type
-    f(Str),                                   // resource_name
-    f(Structs(DESCRIBE_CONFIGS_RESP_CONFIG)), // configs
+    f("error_code", I16),
+    f("error_message", Str).null(),
+    f("resource_type", I8),
+    f("resource_name", Str),
+    f("configs", Structs(DESCRIBE_CONFIGS_RESP_CONFIG)),
 ];
 const DESCRIBE_CONFIGS_RESP: Schema = schema(
     "DescribeConfigsResponse",
     4,
     &[
-        f(I32),                                   // throttle_time_ms
-        f(Structs(DESCRIBE_CONFIGS_RESP_RESULT)), // results
+        f("throttle_time_ms", I32),
+        f("results", Structs(DESCRIBE_CONFIGS_RESP_RESULT)),
     ],
 );
 
 // ---------------------------------------------------------------- CreatePartitions (37)
 
-const CREATE_PARTITIONS_REQ_ASSIGNMENT: &[Field] = &[
-    f(I32s), // broker_ids
-];
+const CREATE_PARTITIONS_REQ_ASSIGNMENT: &[Field] = &[f("broker_ids", I32s)];
 const CREATE_PARTITIONS_REQ_TOPIC: &[Field] = &[
-    f(Str),                                              // name
-    f(I32),                                              // count
-    f(Structs(CREATE_PARTITIONS_REQ_ASSIGNMENT)).null(), // assignments
+    f("name", Str),
+    f("count", I32),
+    f("assignments", Structs(CREATE_PARTITIONS_REQ_ASSIGNMENT)).null(),
 ];
 const CREATE_PARTITIONS_REQ: Schema = schema(
     "CreatePartitionsRequest",
     2,
     &[
-        f(Structs(CREATE_PARTITIONS_REQ_TOPIC)), // topics
-        f(I32),                                  // timeout_ms
-        f(Bool),                                 // validate_only
+        f("topics", Structs(CREATE_PARTITIONS_REQ_TOPIC)),
+        f("timeout_ms", I32),
+        f("validate_only", Bool),
     ],
 );
 const CREATE_PARTITIONS_RESP_RESULT: &[Field] = &[
-    f(Str),        // name
-    f(I16),        // error_code
-    f(Str).null(), // error_message
+    f("name", Str),
+    f("error_code", I16),
+    f("error_message", Str).null(),
 ];
 const CREATE_PARTITIONS_RESP: Schema = schema(
     "CreatePartitionsResponse",
     2,
     &[
-        f(I32),                                    // throttle_time_ms
-        f(Structs(CREATE_PARTITIONS_RESP_RESULT)), // results
+        f("throttle_time_ms", I32),
+        f("results", Structs(CREATE_PARTITIONS_RESP_RESULT)),
     ],
 );
 
 // ---------------------------------------------------------------- DeleteGroups (42)
 
-const DELETE_GROUPS_REQ: Schema = schema(
-    "DeleteGroupsRequest",
-    2,
-    &[
-        f(Strs), // groups_names
-    ],
-);
-const DELETE_GROUPS_RESP_RESULT: &[Field] = &[
-    f(Str), // group_id
-    f(I16), // error_code
-];
+const DELETE_GROUPS_REQ: Schema = schema("DeleteGroupsRequest", 2, &[f("groups_names", Strs)]);
+const DELETE_GROUPS_RESP_RESULT: &[Field] = &[f("group_id", Str), f("error_code", I16)];
 const DELETE_GROUPS_RESP: Schema = schema(
     "DeleteGroupsResponse",
     2,
     &[
-        f(I32),                                // throttle_time_ms
-        f(Structs(DELETE_GROUPS_RESP_RESULT)), // results
+        f("throttle_time_ms", I32),
+        f("results", Structs(DELETE_GROUPS_RESP_RESULT)),
     ],
 );
 
 // ---------------------------------------------------------------- OffsetDelete (47)
 
-const OFFSET_DELETE_REQ_PARTITION: &[Field] = &[
-    f(I32), // partition_index
-];
+const OFFSET_DELETE_REQ_PARTITION: &[Field] = &[f("partition_index", I32)];
 const OFFSET_DELETE_REQ_TOPIC: &[Field] = &[
-    f(Str),                                  // name
-    f(Structs(OFFSET_DELETE_REQ_PARTITION)), // partitions
+    f("name", Str),
+    f("partitions", Structs(OFFSET_DELETE_REQ_PARTITION)),
 ];
 const OFFSET_DELETE_REQ: Schema = schema(
     "OffsetDeleteRequest",
     NEVER,
     &[
-        f(Str),                              // group_id
-        f(Structs(OFFSET_DELETE_REQ_TOPIC)), // topics
+        f("group_id", Str),
+        f("topics", Structs(OFFSET_DELETE_REQ_TOPIC)),
     ],
 );
-const OFFSET_DELETE_RESP_PARTITION: &[Field] = &[
-    f(I32), // partition_index
-    f(I16), // error_code
-];
+const OFFSET_DELETE_RESP_PARTITION: &[Field] = &[f("partition_index", I32), f("error_code", I16)];
 const OFFSET_DELETE_RESP_TOPIC: &[Field] = &[
-    f(Str),                                   // name
-    f(Structs(OFFSET_DELETE_RESP_PARTITION)), // partitions
+    f("name", Str),
+    f("partitions", Structs(OFFSET_DELETE_RESP_PARTITION)),
 ];
 const OFFSET_DELETE_RESP: Schema = schema(
     "OffsetDeleteResponse",
     NEVER,
     &[
-        f(I16),                               // error_code
-        f(I32),                               // throttle_time_ms
-        f(Structs(OFFSET_DELETE_RESP_TOPIC)), // topics
+        f("error_code", I16),
+        f("throttle_time_ms", I32),
+        f("topics", Structs(OFFSET_DELETE_RESP_TOPIC)),
     ],
 );
 
@@ -1102,30 +1061,30 @@ const DESCRIBE_CLUSTER_REQ: Schema = schema(
     "DescribeClusterRequest",
     0,
     &[
-        f(Bool),         // include_cluster_authorized_operations
-        f(I8).from(1),   // endpoint_type
-        f(Bool).from(2), // include_fenced_brokers
+        f("include_cluster_authorized_operations", Bool),
+        f("endpoint_type", I8).from(1),
+        f("include_fenced_brokers", Bool).from(2),
     ],
 );
 const DESCRIBE_CLUSTER_RESP_BROKER: &[Field] = &[
-    f(I32),          // broker_id
-    f(Str),          // host
-    f(I32),          // port
-    f(Str).null(),   // rack
-    f(Bool).from(2), // is_fenced
+    f("broker_id", I32),
+    f("host", Str),
+    f("port", I32),
+    f("rack", Str).null(),
+    f("is_fenced", Bool).from(2),
 ];
 const DESCRIBE_CLUSTER_RESP: Schema = schema(
     "DescribeClusterResponse",
     0,
     &[
-        f(I32),                                   // throttle_time_ms
-        f(I16),                                   // error_code
-        f(Str).null(),                            // error_message
-        f(I8).from(1),                            // endpoint_type
-        f(Str),                                   // cluster_id
-        f(I32),                                   // controller_id
-        f(Structs(DESCRIBE_CLUSTER_RESP_BROKER)), // brokers
-        f(I32),                                   // cluster_authorized_operations
+        f("throttle_time_ms", I32),
+        f("error_code", I16),
+        f("error_message", Str).null(),
+        f("endpoint_type", I8).from(1),
+        f("cluster_id", Str),
+        f("controller_id", I32),
+        f("brokers", Structs(DESCRIBE_CLUSTER_RESP_BROKER)),
+        f("cluster_authorized_operations", I32),
     ],
 );
 

@@ -40,8 +40,10 @@ fn metadata_with_a_2_pow_29_topic_count_is_an_error() {
             ..
         })
     ));
-    // And at every served version with each array encoding (i32 and compact).
-    for v in 0..=12i16 {
+    // And at every served version with each array encoding (i32 and compact), with counts
+    // whose allocation would fail outright (2^29 elements) and ones that overcommit would
+    // let succeed lazily (2^24: about a gigabyte; caught by the address-space cap below).
+    for (v, count) in (0..=12i16).flat_map(|v| [(v, 1u32 << 29), (v, 1 << 24)]) {
         let mut f = BytesMut::new();
         f.put_i16(3);
         f.put_i16(v);
@@ -49,9 +51,14 @@ fn metadata_with_a_2_pow_29_topic_count_is_an_error() {
         f.put_i16(-1); // client id
         if v >= 9 {
             f.put_u8(0); // header tagged fields
-            f.put_slice(&[0x81, 0x80, 0x80, 0x80, 0x02]); // 2^29 + 1
+            let mut n = count + 1;
+            while n >= 0x80 {
+                f.put_u8(u8::try_from(n & 0x7f).unwrap() | 0x80);
+                n >>= 7;
+            }
+            f.put_u8(u8::try_from(n).unwrap());
         } else {
-            f.put_i32(1 << 29);
+            f.put_i32(i32::try_from(count).unwrap());
         }
         let reason = malformed(decode_request(f.freeze()));
         assert!(reason.contains("array count exceeds"), "v{v}: {reason}");
@@ -231,4 +238,44 @@ proptest! {
         mockafka_protocol::request::fuzz_decode(&data);
         mockafka_protocol::response::fuzz_decode(&data);
     }
+}
+
+/// "Never a huge allocation", asserted: the tests that feed hostile bytes to the decoders
+/// run again in a child process whose address space is capped at 1 GiB, so that any
+/// allocation sized from a wire count (which could otherwise succeed lazily under
+/// overcommit) fails and aborts the child.
+#[cfg(target_os = "linux")]
+#[test]
+fn hostile_inputs_run_within_a_1_gib_address_space() {
+    let exe = std::env::current_exe().unwrap();
+    let tests = [
+        "hazards::mutated_frames_never_panic",
+        "hazards::arbitrary_bytes_never_panic",
+        "hazards::a_huge_length_at_every_offset_of_every_message_is_refused",
+        "hazards::metadata_with_a_2_pow_29_topic_count_is_an_error",
+        "hazards::huge_compact_counts_and_string_lengths_are_errors",
+        "differential::validator_and_decoder_agree_on_mutated_messages",
+        "corpus::request_decode_corpus_replays",
+        "corpus::response_decode_corpus_replays",
+    ];
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 1048576 && exec "$@""#)
+        .arg("sh")
+        .arg(exe)
+        .args(["--exact", "--test-threads=1"])
+        .args(tests)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{} passed", tests.len())),
+        "{stdout}"
+    );
 }

@@ -3,7 +3,10 @@
 mod batch;
 mod batch_corpus;
 mod corpus;
+mod differential;
+mod frames;
 mod hazards;
 mod roundtrip;
+mod typed;
 mod vectors;
 mod wire;

@@ -136,3 +136,67 @@ fn generated_messages_exercise_nulls_tags_and_nesting() {
     }
     assert_eq!(saw, (true, true, true, true));
 }
+
+#[test]
+fn request_and_response_headers_of_every_version_validate_exactly() {
+    use bytes::{BufMut, BytesMut};
+    use kafka_protocol::messages::{RequestHeader, ResponseHeader};
+    use kafka_protocol::protocol::{Encodable, StrBytes};
+
+    // Request header v0 has no client id: eight bytes.
+    let v0 = [0u8, 18, 0, 0, 0, 0, 0, 9];
+    assert_eq!(
+        validate::message_len(&schema::REQUEST_HEADER, 0, &v0),
+        Ok(8)
+    );
+    assert!(validate::request_header(0, &v0[..7]).is_err());
+    for version in 1..=2 {
+        for client_id in [None, Some("client"), Some("")] {
+            for tagged in [false, true] {
+                let mut h = RequestHeader::default()
+                    .with_request_api_key(3)
+                    .with_request_api_version(12)
+                    .with_correlation_id(-5)
+                    .with_client_id(client_id.map(StrBytes::from_static_str));
+                if tagged && version == 2 {
+                    h.unknown_tagged_fields
+                        .insert(3, Bytes::from_static(b"abc"));
+                    h.unknown_tagged_fields.insert(40, Bytes::new());
+                }
+                let mut out = BytesMut::new();
+                h.encode(&mut out, version).unwrap();
+                assert_eq!(
+                    validate::message_len(&schema::REQUEST_HEADER, version, &out),
+                    Ok(out.len()),
+                    "v{version} {client_id:?}"
+                );
+                for n in 0..out.len() {
+                    assert!(validate::request_header(version, &out[..n]).is_err());
+                }
+            }
+        }
+    }
+    for version in 0..=1 {
+        let mut h = ResponseHeader::default().with_correlation_id(i32::MIN);
+        if version == 1 {
+            h.unknown_tagged_fields
+                .insert(0, Bytes::from_static(&[1, 2]));
+        }
+        let mut out = BytesMut::new();
+        h.encode(&mut out, version).unwrap();
+        assert_eq!(
+            validate::message_len(&schema::RESPONSE_HEADER, version, &out),
+            Ok(out.len())
+        );
+        for n in 0..out.len() {
+            assert!(validate::response_header(version, &out[..n]).is_err());
+        }
+        out.put_u8(0xee);
+        assert!(
+            validate::response_header(version, &out).is_ok(),
+            "the body follows"
+        );
+    }
+    assert!(validate::request_header(3, &v0).is_err());
+    assert!(validate::response_header(2, &v0).is_err());
+}

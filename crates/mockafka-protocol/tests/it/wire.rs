@@ -203,6 +203,13 @@ pub(crate) fn reencode<T: Decodable + Encodable>(
     Ok(out.to_vec())
 }
 
+/// Decodes `body` as `T` at `version` and returns how many bytes the decoder used.
+pub(crate) fn consumed<T: Decodable>(body: &[u8], version: i16) -> Result<usize, String> {
+    let mut buf = Bytes::copy_from_slice(body);
+    T::decode(&mut buf, version).map_err(|e| format!("decode: {e}"))?;
+    Ok(body.len() - buf.len())
+}
+
 /// A request frame (without size prefix) around `body`.
 pub(crate) fn request_frame(
     key: ApiKey,
@@ -241,6 +248,22 @@ macro_rules! served {
         pub(crate) fn reencode_request(key: ApiKey, version: i16, body: &[u8]) -> Result<Vec<u8>, String> {
             match key {
                 $(ApiKey::$variant => reencode::<$req>(body, version),)*
+                _ => Err(format!("{key:?} is not served")),
+            }
+        }
+
+        /// How many bytes kafka-protocol's decoder for the request of `key` consumes.
+        pub(crate) fn consumed_request(key: ApiKey, version: i16, body: &[u8]) -> Result<usize, String> {
+            match key {
+                $(ApiKey::$variant => consumed::<$req>(body, version),)*
+                _ => Err(format!("{key:?} is not served")),
+            }
+        }
+
+        /// How many bytes kafka-protocol's decoder for the response of `key` consumes.
+        pub(crate) fn consumed_response(key: ApiKey, version: i16, body: &[u8]) -> Result<usize, String> {
+            match key {
+                $(ApiKey::$variant => consumed::<<$req as kafka_protocol::protocol::Request>::Response>(body, version),)*
                 _ => Err(format!("{key:?} is not served")),
             }
         }

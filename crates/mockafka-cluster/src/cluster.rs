@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use kafka_protocol::messages::BrokerId;
@@ -66,6 +67,8 @@ pub(crate) struct Shared {
     brokers: Mutex<Vec<BrokerSlot>>,
     /// Guards producer id allocation (InitProducerId).
     pub(crate) producer_ids: Mutex<ProducerIds>,
+    /// Fetch requests currently parked in a long poll.
+    pub(crate) parked_fetches: AtomicUsize,
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -347,6 +350,7 @@ impl ClusterBuilder {
             topics: Mutex::new(Topics::default()),
             brokers: Mutex::new(slots),
             producer_ids: Mutex::new(ProducerIds::default()),
+            parked_fetches: AtomicUsize::new(0),
         });
         let cluster = Cluster {
             _stop: Arc::new(StopOnDrop(Arc::clone(&shared))),
@@ -617,6 +621,12 @@ impl Cluster {
         drop(state);
         p.changed.notify_waiters();
         Ok(low)
+    }
+
+    /// Fetch requests currently waiting for data (long polls parked on `max_wait_ms`), so a
+    /// test can produce exactly when a consumer is waiting.
+    pub fn parked_fetches(&self) -> usize {
+        self.shared.parked_fetches.load(Ordering::SeqCst)
     }
 
     /// Wall-clock time of the cluster's time source, in ms since the epoch.

@@ -20,6 +20,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -170,6 +171,22 @@ fn read_all(
     }
 }
 
+/// Counts a parked fetch while alive (also when the wait is cancelled).
+struct Parked<'a>(&'a AtomicUsize);
+
+impl<'a> Parked<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Resolves until any of `waits` is notified.
 async fn any_notified(waits: &mut [Pin<Box<Notified<'_>>>]) {
     std::future::poll_fn(|cx| {
@@ -231,6 +248,7 @@ pub(crate) async fn handle(ctx: &RequestCtx<'_>, req: FetchRequest) -> FetchResp
                 .with_session_id(0)
                 .with_responses(read.topics);
         }
+        let _parked = Parked::new(&ctx.shared().parked_fetches);
         if tokio::time::timeout_at(deadline, any_notified(&mut waits))
             .await
             .is_err()

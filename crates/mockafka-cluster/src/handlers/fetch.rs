@@ -4,7 +4,7 @@
 //! each up to `min(partition_max_bytes, what remains of max_bytes)`; the first partition
 //! that has data returns at least one whole batch however large; a fetch offset inside a
 //! batch returns that whole batch. Errors per partition: UNKNOWN_TOPIC_OR_PARTITION,
-//! NOT_LEADER_OR_FOLLOWER (with the current leader, v12), FENCED_LEADER_EPOCH /
+//! NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH /
 //! UNKNOWN_LEADER_EPOCH (v9+), OFFSET_OUT_OF_RANGE; `last_fetched_epoch` (v12) yields a
 //! diverging epoch. When fewer than `min_bytes` are available and no partition failed, the
 //! request waits up to `max_wait_ms`, woken by appends and leader changes, then reads again.
@@ -28,7 +28,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::FetchPartition;
 use kafka_protocol::messages::fetch_response::{
-    EpochEndOffset, FetchableTopicResponse, LeaderIdAndEpoch, PartitionData,
+    EpochEndOffset, FetchableTopicResponse, PartitionData,
 };
 use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, TopicName};
 use kafka_protocol::ResponseError;
@@ -98,16 +98,10 @@ fn read_all(
                     None
                 };
                 if let Some(code) = fail {
+                    // The current leader is only reported from v16 (KIP-951), which is
+                    // not served.
                     error = true;
-                    let mut d = error_partition(index, code);
-                    if code == ResponseError::NotLeaderOrFollower && state.leader >= 0 {
-                        d = d.with_current_leader(
-                            LeaderIdAndEpoch::default()
-                                .with_leader_id(BrokerId(state.leader))
-                                .with_leader_epoch(state.leader_epoch),
-                        );
-                    }
-                    d
+                    error_partition(index, code)
                 } else {
                     let log = &state.log;
                     let hw = log.high_watermark();

@@ -13,6 +13,7 @@ use tracing::debug;
 use crate::broker::{self, BrokerSlot};
 use crate::config::{ClusterConfig, TimeSource, TopicSpec};
 use crate::error::ClusterError;
+use crate::fetch_session::FetchSessions;
 use crate::topics::{Partition, Topic, Topics};
 use crate::view::{BatchView, BrokerView, PartitionView, TopicView};
 
@@ -69,6 +70,8 @@ pub(crate) struct Shared {
     pub(crate) producer_ids: Mutex<ProducerIds>,
     /// Fetch requests currently parked in a long poll.
     pub(crate) parked_fetches: AtomicUsize,
+    /// Guards the incremental fetch sessions of every broker.
+    fetch_sessions: Mutex<FetchSessions>,
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,6 +81,10 @@ fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn topics(&self) -> MutexGuard<'_, Topics> {
         relock(&self.topics)
+    }
+
+    pub(crate) fn fetch_sessions(&self) -> MutexGuard<'_, FetchSessions> {
+        relock(&self.fetch_sessions)
     }
 
     pub(crate) fn producer_ids(&self) -> MutexGuard<'_, ProducerIds> {
@@ -351,6 +358,7 @@ impl ClusterBuilder {
             brokers: Mutex::new(slots),
             producer_ids: Mutex::new(ProducerIds::default()),
             parked_fetches: AtomicUsize::new(0),
+            fetch_sessions: Mutex::new(FetchSessions::default()),
         });
         let cluster = Cluster {
             _stop: Arc::new(StopOnDrop(Arc::clone(&shared))),
@@ -557,6 +565,7 @@ impl Cluster {
         };
         let task = running.stop();
         self.shared.fail_over(broker.0);
+        self.shared.fetch_sessions().clear_broker(broker.0);
         if let Some(task) = task {
             let _ = task.await;
         }

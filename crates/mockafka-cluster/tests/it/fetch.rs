@@ -219,30 +219,88 @@ async fn a_long_poll_is_woken_by_a_leader_move() -> TestResult {
 }
 
 #[tokio::test]
-async fn fetch_sessions_fall_back_to_sessionless() -> TestResult {
+async fn incremental_fetch_sessions_answer_only_what_changed() -> TestResult {
     let (_cluster, mut conn) = seeded(1).await?;
-    let full = fetch_request("t", 0, 0, 0)
+    let mut full = fetch_request("t", 0, 0, 0)
         .with_session_id(0)
         .with_session_epoch(0);
+    full.topics[0].partitions.push(
+        FetchPartition::default()
+            .with_partition(1)
+            .with_current_leader_epoch(-1)
+            .with_fetch_offset(0)
+            .with_last_fetched_epoch(-1)
+            .with_partition_max_bytes(1 << 20),
+    );
     let resp = conn.send(12, &full).await?;
-    assert_eq!((resp.error_code, resp.session_id), (0, 0));
-    assert!(resp.responses[0].partitions[0]
-        .records
-        .as_ref()
-        .is_some_and(|r| !r.is_empty()));
-    let incremental = fetch_request("t", 0, 0, 0)
-        .with_session_id(1234)
-        .with_session_epoch(1);
+    assert_eq!(resp.error_code, 0);
+    let id = resp.session_id;
+    assert_ne!(id, 0);
+    assert_eq!(resp.responses[0].partitions.len(), 2);
+    // Epoch 1, position of partition 0 moved to 3: nothing changed, nothing answered.
+    let mut incremental = FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(0)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_session_id(id)
+        .with_session_epoch(1)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(TopicName(StrBytes::from_static_str("t")))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_current_leader_epoch(-1)
+                .with_fetch_offset(3)
+                .with_last_fetched_epoch(-1)
+                .with_partition_max_bytes(1 << 20)])]);
     let resp = conn.send(12, &incremental).await?;
+    assert_eq!((resp.error_code, resp.session_id), (0, id));
+    assert!(resp.responses.is_empty());
+    // New records on partition 1 only: only partition 1 is answered (from its cached
+    // position 0), with no partition listed in the request.
+    produce(&mut conn, "t", 1, batch(&["new"])).await?;
+    incremental.session_epoch = 2;
+    incremental.topics.clear();
+    let resp = conn.send(12, &incremental).await?;
+    assert_eq!(resp.responses.len(), 1);
+    let parts = &resp.responses[0].partitions;
+    assert_eq!(parts.len(), 1);
+    assert_eq!((parts[0].partition_index, parts[0].high_watermark), (1, 1));
+    assert_eq!(
+        decode_records(parts[0].records.as_ref().ok_or("r")?)[0].records[0]
+            .value
+            .as_deref(),
+        Some(&b"new"[..])
+    );
+    // A repeated epoch, an unknown session.
+    let resp = conn.send(12, &incremental).await?;
+    assert_eq!(resp.error_code, 71);
+    let resp = conn
+        .send(
+            12,
+            &incremental
+                .clone()
+                .with_session_id(id ^ 0x55)
+                .with_session_epoch(3),
+        )
+        .await?;
     assert_eq!(resp.error_code, 70);
-    let no_session = fetch_request("t", 0, 0, 0)
-        .with_session_id(0)
-        .with_session_epoch(3);
-    let resp = conn.send(12, &no_session).await?;
+    // Epoch -1 closes the session and answers sessionless.
+    let resp = conn
+        .send(
+            12,
+            &fetch_request("t", 0, 0, 0)
+                .with_session_id(id)
+                .with_session_epoch(-1),
+        )
+        .await?;
+    assert_eq!((resp.error_code, resp.session_id), (0, 0));
+    let resp = conn
+        .send(12, &incremental.clone().with_session_epoch(3))
+        .await?;
     assert_eq!(resp.error_code, 70);
     // v4 (no sessions) works too.
     let resp = conn.send(4, &fetch_request("t", 0, 0, 0)).await?;
     assert_eq!(resp.responses[0].partitions[0].high_watermark, 3);
-    let _ = FetchTopic::default().with_topic(TopicName(StrBytes::from_static_str("t")));
     Ok(())
 }

@@ -72,6 +72,9 @@ pub(crate) struct Shared {
     pub(crate) parked_fetches: AtomicUsize,
     /// Guards the incremental fetch sessions of every broker.
     fetch_sessions: Mutex<FetchSessions>,
+    // GROUPS: the group coordinator and offset store go here (`groups: Mutex<..>`,
+    // `offsets: Mutex<..>`, lock order after partitions), with their timer task started
+    // in `ClusterBuilder::start`; handlers reach them through `RequestCtx::shared()`.
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -112,11 +112,8 @@ fn validate_batch(
     if header.is_transactional() {
         return Err(ResponseError::InvalidTxnState);
     }
-    let limits = DecodeLimits {
-        max_uncompressed_bytes: DecodeLimits::default().max_uncompressed_bytes,
-        max_records: usize::try_from(header.record_count).unwrap_or(0),
-    };
-    let decoded = RecordBatch::decode(batch, &limits).map_err(|e| match e {
+    // Default limits: 64 MiB decompressed, 1 Mi records (a decompression bomb stops there).
+    let decoded = RecordBatch::decode(batch, &DecodeLimits::default()).map_err(|e| match e {
         BatchError::Decompression(_) | BatchError::CorruptCrc { .. } | BatchError::Truncated => {
             ResponseError::CorruptMessage
         }

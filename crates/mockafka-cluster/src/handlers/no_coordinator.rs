@@ -29,9 +29,7 @@ pub(crate) fn find_coordinator(
     ctx: &RequestCtx<'_>,
     req: FindCoordinatorRequest,
 ) -> FindCoordinatorResponse {
-    let resp = FindCoordinatorResponse::default()
-        .with_node_id(BrokerId(-1))
-        .with_port(-1);
+    let resp = FindCoordinatorResponse::default();
     if ctx.version >= 4 {
         let coordinators = req
             .coordinator_keys
@@ -47,6 +45,8 @@ pub(crate) fn find_coordinator(
         resp.with_coordinators(coordinators)
     } else {
         resp.with_error_code(CODE)
+            .with_node_id(BrokerId(-1))
+            .with_port(-1)
     }
 }
 

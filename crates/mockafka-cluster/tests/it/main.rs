@@ -11,3 +11,4 @@ mod metadata;
 mod offsets;
 mod produce;
 mod util;
+mod versions;

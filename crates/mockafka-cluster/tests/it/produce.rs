@@ -270,3 +270,25 @@ async fn compacted_topics_refuse_records_without_keys() -> TestResult {
     let _ = ProduceRequest::default();
     Ok(())
 }
+
+#[tokio::test]
+async fn acks_all_needs_min_insync_replicas_live() -> TestResult {
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic_spec(TopicSpec::new("isr", 1).config("min.insync.replicas", "2"))
+        .start()
+        .await?;
+    cluster.stop_broker(mockafka_cluster::BrokerId(1)).await?;
+    let mut conn = Conn::to_broker(&cluster, leader(&cluster, "isr", 0)).await?;
+    assert_eq!(produce(&mut conn, "isr", 0, batch(&["a"])).await?.0, 0);
+    cluster.stop_broker(mockafka_cluster::BrokerId(2)).await?;
+    let mut conn = Conn::to_broker(&cluster, leader(&cluster, "isr", 0)).await?;
+    assert_eq!(produce(&mut conn, "isr", 0, batch(&["b"])).await?.0, 19);
+    // acks=1 does not wait for replicas.
+    let resp = conn
+        .send(9, &produce_request("isr", 0, batch(&["c"]), 1))
+        .await?;
+    assert_eq!(resp.responses[0].partition_responses[0].error_code, 0);
+    assert_eq!(cluster.partition("isr", 0)?.high_watermark, 2);
+    Ok(())
+}

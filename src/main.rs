@@ -22,7 +22,7 @@ OPTIONS:
     --partitions N            partitions of auto-created topics (default 1)
     --topic NAME[:PARTITIONS] create a topic at start (repeatable; default partitions as above)
     --no-auto-create          do not create unknown topics on Metadata requests
-    --log-level LEVEL         tracing filter for stderr logs, e.g. debug or mockafka=trace
+    --log-level LEVEL         tracing filter for stderr logs, e.g. debug or mockafka_cluster=trace
                               (default warn)
     -h, --help                print this help
 
@@ -280,6 +280,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -73,6 +73,7 @@ async fn invalid_client_software_name_is_invalid_request() -> TestResult {
         .with_client_software_version(StrBytes::from_static_str("1"));
     let resp = conn.send(3, &req).await?;
     assert_eq!(resp.error_code, 42);
+    assert!(resp.api_keys.is_empty());
     Ok(())
 }
 

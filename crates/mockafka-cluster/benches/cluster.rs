@@ -1,7 +1,8 @@
 //! Cluster benchmarks: start+shutdown time, produce and fetch throughput over loopback
 //! against raw loopback TCP moving the same bytes, and resident memory per retained byte.
 //!
-//! Run: `cargo bench -p mockafka-cluster --bench cluster` (add `-- quick` for a short run).
+//! Run: `cargo bench -p mockafka-cluster --bench cluster` (add `-- quick` for a short run;
+//! `cargo test --benches` runs the quick version as a smoke test).
 
 use std::time::{Duration, Instant};
 
@@ -322,7 +323,12 @@ fn main() {
         runtime.block_on(throughput(size, total, true));
         return;
     }
-    let quick = args.iter().any(|a| a == "quick");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: there, run a small
+    // smoke version (the figures printed are then meaningless).
+    let quick = args.iter().any(|a| a == "quick") || !args.iter().any(|a| a == "--bench");
+    if quick {
+        println!("quick run: 100 start/shutdowns, 20 MiB per throughput scenario");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

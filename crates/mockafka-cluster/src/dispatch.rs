@@ -131,9 +131,7 @@ pub(crate) async fn dispatch(ctx: &RequestCtx<'_>, correlation_id: i32, body: Re
         Request::DescribeCluster(r) => {
             respond(key, v, c, &handlers::describe_cluster::handle(ctx, r))
         }
-        // GROUPS: group coordination, answered COORDINATOR_NOT_AVAILABLE until the group
-        // coordinator's handlers (handlers/find_coordinator.rs, join_group.rs, ...) replace
-        // these arms one for one.
+        // Group coordination: replaced by the group coordinator's handlers.
         Request::FindCoordinator(r) => {
             respond(key, v, c, &no_coordinator::find_coordinator(ctx, r))
         }

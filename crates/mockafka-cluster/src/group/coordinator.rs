@@ -932,11 +932,6 @@ impl GroupCoordinator {
         }
     }
 
-    /// The settings.
-    pub(crate) fn config(&self) -> &GroupConfig {
-        &self.config
-    }
-
     /// The broker that coordinates `group_id`.
     pub(crate) fn coordinator_for(&self, group_id: &str) -> i32 {
         self.placement.coordinator(group_id)

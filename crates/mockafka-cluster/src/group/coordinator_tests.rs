@@ -183,7 +183,10 @@ fn a_second_member_triggers_a_rebalance_that_completes_when_all_rejoined() {
         leader_epoch: 0,
         metadata: None,
     };
-    assert_eq!(c.commit_offsets(t1, "g", &who, std::slice::from_ref(&e)), vec![None]);
+    assert_eq!(
+        c.commit_offsets(t1, "g", &who, std::slice::from_ref(&e)),
+        vec![None]
+    );
     // The leader rejoins: everyone is in, the round completes without waiting.
     let ja = answered(c.join(t1, params("g", &a, "client-a", &["t"])));
     let jb = rb.try_recv().expect("b answered");

@@ -16,11 +16,15 @@
 //! - Nothing is written to `__consumer_offsets`: the "stored" group is a snapshot in memory,
 //!   reloaded when the coordinator moves, and committed offsets never expire.
 
+mod api;
 pub(crate) mod consumer_protocol;
 pub(crate) mod coordinator;
 pub(crate) mod member;
 pub(crate) mod placement;
 pub(crate) mod rebalance;
+mod shared;
+
+pub(crate) use shared::Groups;
 
 use bytes::Bytes;
 use kafka_protocol::ResponseError;

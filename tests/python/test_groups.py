@@ -20,12 +20,18 @@ from kafka.structs import OffsetAndMetadata
 DEADLINE = 30.0
 
 
+# kafka-python 3.0.12 can lose a rebalance's outcome when `poll(timeout_ms)` expires while
+# its JoinGroup/SyncGroup is in flight (the consumer ends up joined with no assignment), so
+# polls here use generous timeouts; `poll` returns as soon as records arrive anyway.
+POLL_MS = 500
+
+
 def wait_until(cond, what, timeout=DEADLINE, consumers=()):
     """Polls `consumers` (which drives their group protocol) until `cond()` holds."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         for c in consumers:
-            c.poll(timeout_ms=50)
+            c.poll(timeout_ms=POLL_MS if len(consumers) == 1 else 100)
         if cond():
             return
         if not consumers:
@@ -51,7 +57,7 @@ def collect(c, n, timeout=DEADLINE):
     out = []
     end = time.monotonic() + timeout
     while len(out) < n and time.monotonic() < end:
-        for records in c.poll(timeout_ms=200).values():
+        for records in c.poll(timeout_ms=min(POLL_MS, int(timeout * 1000))).values():
             out.extend(records)
     return out
 
@@ -148,7 +154,7 @@ def test_c6_new_group_latest_gets_only_new_records(hundred):
     got = []
 
     def positioned():
-        for records in c.poll(timeout_ms=50).values():
+        for records in c.poll(timeout_ms=POLL_MS).values():
             got.extend(records)
         return tp in c.assignment() and c.position(tp) == 100
 

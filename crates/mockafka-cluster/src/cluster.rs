@@ -620,6 +620,9 @@ impl Cluster {
         slot.running = Some(running);
         drop(brokers);
         self.shared.adopt_orphans(broker.0);
+        self.shared
+            .groups
+            .update(|g, now| g.broker_restarted(now, broker.0));
         Ok(())
     }
 

@@ -764,6 +764,9 @@ enum Op {
     Heartbeat(usize),
     Leave(usize),
     Advance(u64),
+    MoveCoordinator(i32),
+    /// A static member (clients 3 and 4) restarts: joins with its instance id, no member id.
+    StaticRestart(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -773,11 +776,17 @@ fn op() -> impl Strategy<Value = Op> {
         (0..3usize).prop_map(Op::Heartbeat),
         (0..3usize).prop_map(Op::Leave),
         (0..12_000u64).prop_map(Op::Advance),
+        (1..4i32).prop_map(Op::MoveCoordinator),
+        (3..5usize).prop_map(Op::StaticRestart),
+        (3..5usize).prop_map(Op::Join),
+        (3..5usize).prop_map(Op::Sync),
+        (3..5usize).prop_map(Op::Heartbeat),
     ]
 }
 
 #[derive(Default)]
 struct Client {
+    instance_id: Option<String>,
     member_id: String,
     generation: i32,
     leader: bool,
@@ -796,6 +805,8 @@ impl Client {
                 self.members = j.members.iter().map(|m| m.member_id.clone()).collect();
             }
             Some(ResponseError::MemberIdRequired) => self.member_id = j.member_id,
+            // Rediscovers the coordinator and rejoins with the same member id.
+            Some(ResponseError::NotCoordinator) => {}
             Some(_) => self.member_id.clear(),
         }
     }
@@ -819,14 +830,20 @@ proptest! {
     fn random_sequences_keep_the_group_invariants(ops in proptest::collection::vec(op(), 1..80)) {
         let mut c = coord();
         let mut now = Instant::now();
-        let mut clients: Vec<Client> = (0..3).map(|_| Client::default()).collect();
+        let mut clients: Vec<Client> = (0..5)
+            .map(|i| Client { instance_id: (i >= 3).then(|| format!("static-{i}")), ..Client::default() })
+            .collect();
         let mut last_generation = 0;
         for op in ops {
             match op {
                 Op::Join(i) => {
                     let cl = &mut clients[i];
                     if cl.join.is_none() {
-                        let p = params("g", &cl.member_id.clone(), &format!("c{i}"), &["t"]);
+                        let mut p = params("g", &cl.member_id.clone(), &format!("c{i}"), &["t"]);
+                        if cl.instance_id.is_some() {
+                            p.group_instance_id = cl.instance_id.clone();
+                            p.require_known_member_id = false;
+                        }
                         match ready(c.join(now, p)) {
                             Ok(j) => cl.on_join(j),
                             Err(rx) => cl.join = Some(rx),
@@ -841,7 +858,16 @@ proptest! {
                         } else {
                             vec![]
                         };
-                        match ready(sync(&mut c, now, "g", &cl.member_id.clone(), cl.generation, a)) {
+                        let params = SyncParams {
+                            group_id: "g".into(),
+                            member_id: cl.member_id.clone(),
+                            group_instance_id: cl.instance_id.clone(),
+                            generation_id: cl.generation,
+                            protocol_type: None,
+                            protocol_name: None,
+                            assignments: a,
+                        };
+                        match ready(c.sync(now, params)) {
                             Ok(_) => {}
                             Err(rx) => cl.sync = Some(rx),
                         }
@@ -849,7 +875,21 @@ proptest! {
                 }
                 Op::Heartbeat(i) => {
                     let cl = &clients[i];
-                    let _ = c.heartbeat(now, "g", &cl.member_id, None, cl.generation);
+                    let _ = c.heartbeat(now, "g", &cl.member_id, cl.instance_id.as_deref(), cl.generation);
+                }
+                Op::StaticRestart(i) => {
+                    let cl = &mut clients[i];
+                    cl.join = None;
+                    cl.sync = None;
+                    let p = JoinParams {
+                        group_instance_id: cl.instance_id.clone(),
+                        require_known_member_id: false,
+                        ..params("g", "", &format!("c{i}"), &["t"])
+                    };
+                    match ready(c.join(now, p)) {
+                        Ok(j) => cl.on_join(j),
+                        Err(rx) => cl.join = Some(rx),
+                    }
                 }
                 Op::Leave(i) => {
                     let cl = &mut clients[i];
@@ -859,6 +899,13 @@ proptest! {
                 Op::Advance(d) => {
                     now += ms(d);
                     c.expire(now);
+                }
+                Op::MoveCoordinator(b) => {
+                    // The next coordinator loads the last stored generation, which (as in
+                    // Kafka) may be older than an unsynced rebalance that was in progress.
+                    if c.move_coordinator(now, "g", b) {
+                        last_generation = c.groups.get("g").and_then(|g| g.stored.as_ref()).map_or(0, |s| s.generation);
+                    }
                 }
             }
             for cl in &mut clients {
@@ -876,7 +923,12 @@ proptest! {
             // Only members are parked.
             prop_assert!(g.join_waiters.keys().all(|id| g.members.contains_key(id)));
             prop_assert!(g.sync_waiters.keys().all(|id| g.members.contains_key(id)));
-            prop_assert!(g.members.len() <= 3);
+            prop_assert!(g.members.len() <= 5);
+            // The static member map and the members agree.
+            for (iid, id) in &g.static_members {
+                prop_assert_eq!(g.members.get(id).and_then(|m| m.group_instance_id.as_ref()), Some(iid));
+            }
+            prop_assert_eq!(g.static_members.len(), g.members.values().filter(|m| m.is_static()).count());
             // Empty means no members; a group without members is Empty, or Preparing while a
             // member handed an id by MEMBER_ID_REQUIRED may still come back (as Kafka).
             if g.state == GroupState::Empty {
@@ -889,7 +941,11 @@ proptest! {
             prop_assert!(g.state != GroupState::Dead);
             if g.state == GroupState::Stable {
                 for m in g.members.values() {
-                    prop_assert_eq!(&m.assignment, &Bytes::from(m.member_id.clone()), "every Stable member has its assignment");
+                    // Assigned by the leader to this member, or to the static member it replaced.
+                    prop_assert!(!m.assignment.is_empty(), "every Stable member has its assignment");
+                    if !m.is_static() {
+                        prop_assert_eq!(&m.assignment, &Bytes::from(m.member_id.clone()));
+                    }
                 }
             }
             if g.state == GroupState::PreparingRebalance {

@@ -1,4 +1,8 @@
 //! Heartbeat (API key 12), versions 0-4.
+//!
+//! REBALANCE_IN_PROGRESS while the group is PreparingRebalance (that is how a Stable member
+//! learns it must rejoin); accepted between JoinGroup and SyncGroup; ILLEGAL_GENERATION,
+//! UNKNOWN_MEMBER_ID and FENCED_INSTANCE_ID as Kafka checks them.
 //! Differences from Kafka: none.
 
 use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};

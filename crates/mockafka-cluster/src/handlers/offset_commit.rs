@@ -2,7 +2,10 @@
 //!
 //! A commit names a generation and member (checked against the group), or generation -1
 //! and no member id: a simple commit, allowed only while the group has no members. A
-//! partition of an unknown topic gets UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers.
+//! partition of an unknown topic gets UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers. As in
+//! Kafka, a member's commit is accepted while the group is PreparingRebalance (the member
+//! learns of the rebalance from its next heartbeat) and gets REBALANCE_IN_PROGRESS while it
+//! is CompletingRebalance; a commit counts as a heartbeat.
 //! Differences from Kafka: `retention_time_ms` (v2-4) is ignored; offsets never expire.
 
 use kafka_protocol::messages::offset_commit_response::{

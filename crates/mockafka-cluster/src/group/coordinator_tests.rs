@@ -757,6 +757,95 @@ fn list_and_describe() {
     assert_eq!(d.members[0].metadata, subscription(&["t"]));
 }
 
+#[test]
+fn a_member_that_never_syncs_is_removed_after_the_rebalance_timeout() {
+    let mut c = coord();
+    let t0 = Instant::now();
+    let a = stable_single(&mut c, t0);
+    let (b, rb) = join_new(&mut c, t0, params("g", "", "client-b", &["t"]));
+    let mut rb = parked(rb);
+    let _ = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
+    assert_eq!(rb.try_recv().expect("b joined").generation_id, 2);
+    // The leader syncs and keeps heartbeating; b joined but never sends SyncGroup.
+    let _ = answered(sync(
+        &mut c,
+        t0,
+        "g",
+        &a,
+        2,
+        vec![
+            (a.clone(), assignment(&[("t", &[0])])),
+            (b.clone(), assignment(&[("t", &[1])])),
+        ],
+    ));
+    assert_eq!(state(&c, "g"), GroupState::Stable);
+    // (b heartbeats, so only the missing SyncGroup can remove it.)
+    for s in 1..=4 {
+        let now = t0 + ms(s * 7_000);
+        assert_eq!(c.heartbeat(now, "g", &a, None, 2), Ok(()));
+        assert_eq!(c.heartbeat(now, "g", &b, None, 2), Ok(()));
+        c.expire(now);
+    }
+    assert_eq!(c.view("g").expect("g").members.len(), 2);
+    c.expire(t0 + ms(30_000));
+    let v = c.view("g").expect("g");
+    assert_eq!(v.members.len(), 1, "b is dropped at the rebalance timeout");
+    assert_eq!(v.state, GroupState::PreparingRebalance);
+    assert_eq!(
+        c.heartbeat(t0 + ms(30_001), "g", &a, None, 2),
+        Err(ResponseError::RebalanceInProgress)
+    );
+}
+
+#[test]
+fn a_leader_rejoining_a_stable_group_rebalances_a_follower_does_not() {
+    let mut c = coord();
+    let t0 = Instant::now();
+    let a = stable_single(&mut c, t0);
+    let (b, rb) = join_new(&mut c, t0, params("g", "", "client-b", &["t"]));
+    let mut rb = parked(rb);
+    let _ = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
+    let _ = rb.try_recv().expect("b joined");
+    let _ = answered(sync(
+        &mut c,
+        t0,
+        "g",
+        &a,
+        2,
+        vec![
+            (a.clone(), assignment(&[("t", &[0])])),
+            (b.clone(), assignment(&[("t", &[1])])),
+        ],
+    ));
+    let _ = answered(sync(&mut c, t0, "g", &b, 2, vec![]));
+    // A follower with unchanged metadata gets the current generation back.
+    let j = answered(c.join(t0, params("g", &b, "client-b", &["t"])));
+    assert_eq!((j.error, j.generation_id), (None, 2));
+    assert_eq!(state(&c, "g"), GroupState::Stable);
+    // A follower with new metadata, or the leader, starts a rebalance.
+    let _ = parked(c.join(t0, params("g", &b, "client-b", &["t", "u"])));
+    assert_eq!(state(&c, "g"), GroupState::PreparingRebalance);
+    let j = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
+    assert_eq!(j.generation_id, 3);
+    assert_eq!(c.view("g").expect("g").generation, 3);
+}
+
+#[test]
+fn a_static_member_rejoining_during_completing_rebalance_restarts_the_rebalance() {
+    let mut c = coord();
+    let t0 = Instant::now();
+    let ja = answered(c.join(t0, static_params("", "ia")));
+    assert_eq!(state(&c, "g"), GroupState::CompletingRebalance);
+    // Restarted before its SyncGroup: the leader may assign the old id, so rebalance.
+    let j = answered(c.join(t0, static_params("", "ia")));
+    assert_ne!(j.member_id, ja.member_id);
+    assert_eq!(j.generation_id, 2);
+    assert_eq!(
+        c.heartbeat(t0, "g", &ja.member_id, Some("ia"), 1),
+        Err(ResponseError::FencedInstanceId)
+    );
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Join(usize),

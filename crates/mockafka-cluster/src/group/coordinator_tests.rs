@@ -823,7 +823,7 @@ fn a_leader_rejoining_a_stable_group_rebalances_a_follower_does_not() {
     assert_eq!((j.error, j.generation_id), (None, 2));
     assert_eq!(state(&c, "g"), GroupState::Stable);
     // A follower with new metadata, or the leader, starts a rebalance.
-    let _ = parked(c.join(t0, params("g", &b, "client-b", &["t", "u"])));
+    let _b_rejoin = parked(c.join(t0, params("g", &b, "client-b", &["t", "u"])));
     assert_eq!(state(&c, "g"), GroupState::PreparingRebalance);
     let j = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
     assert_eq!(j.generation_id, 3);

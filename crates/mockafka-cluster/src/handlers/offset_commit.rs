@@ -15,6 +15,7 @@ use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 use kafka_protocol::ResponseError;
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 use crate::group::{Committer, OffsetCommitEntry};
 
 pub(crate) fn handle(ctx: &RequestCtx<'_>, req: OffsetCommitRequest) -> OffsetCommitResponse {
@@ -58,12 +59,12 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: OffsetCommitRequest) -> OffsetCo
         },
         generation_id: req.generation_id_or_member_epoch,
     };
-    let results: Vec<Option<ResponseError>> = match groups.not_coordinator(group_id, ctx.broker_id)
-    {
-        Some(e) => vec![Some(e); entries.len()],
-        None if entries.is_empty() => Vec::new(),
-        None => groups.update(|c, now| c.commit_offsets(now, group_id, &who, &entries)),
-    };
+    let results: Vec<Option<ResponseError>> =
+        match groups.check(group_id, ctx.broker_id, EmptyGroupId::Allowed) {
+            Some(e) => vec![Some(e); entries.len()],
+            None if entries.is_empty() => Vec::new(),
+            None => groups.update(|c, now| c.commit_offsets(now, group_id, &who, &entries)),
+        };
     let mut results = results.into_iter();
     let topics = req
         .topics

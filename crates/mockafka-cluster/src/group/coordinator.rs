@@ -128,6 +128,20 @@ impl Group {
                 .all(|id| self.join_waiters.contains_key(id))
     }
 
+    /// Kafka's `acceptJoiningMember`: a member already waiting in this rebalance (or already
+    /// in a settled group) is always accepted; new members up to the maximum group size.
+    fn accept_joining_member(&self, member_id: &str, max: usize) -> bool {
+        match self.state {
+            GroupState::Empty | GroupState::Dead => true,
+            GroupState::PreparingRebalance => {
+                self.awaiting_join(member_id) || self.join_waiters.len() < max
+            }
+            GroupState::CompletingRebalance | GroupState::Stable => {
+                self.members.contains_key(member_id) || self.members.len() < max
+            }
+        }
+    }
+
     /// Kafka's `supportsProtocols`.
     fn supports_protocols(&self, protocol_type: &str, protocols: &[(String, Bytes)]) -> bool {
         if self.state == GroupState::Empty {
@@ -988,6 +1002,11 @@ impl GroupCoordinator {
                 ResponseError::UnknownServerError,
             ));
         };
+        if !group.accept_joining_member(&p.member_id, cfg.max_group_size) {
+            group.remove(&p.member_id);
+            group.advance(cfg, now);
+            return Reply::Now(JoinResult::error("", ResponseError::GroupMaxSizeReached));
+        }
         let reply = if unknown {
             group.new_member_join(cfg, &mut self.ids, now, &p)
         } else {

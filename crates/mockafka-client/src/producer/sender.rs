@@ -17,6 +17,10 @@ use super::accumulator::{Batch, Outcome};
 use super::{Acks, Inner};
 use crate::error::{ClientError, Target};
 
+/// Metadata older than this is refreshed (Kafka's `metadata.max.age.ms` default), so that
+/// added partitions are picked up.
+const METADATA_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Producer id and epoch from InitProducerId.
 type Pid = (i64, i16);
 
@@ -107,7 +111,11 @@ pub(super) async fn run(inner: Arc<Inner>) {
             tracing::debug!("producer sender stopped");
             return;
         }
-        if drained.needs_metadata && !refresh_running {
+        let stale = inner.pool.with_metadata(|md| {
+            md.updated
+                .is_none_or(|u| u.elapsed() >= METADATA_MAX_AGE)
+        });
+        if (drained.needs_metadata || stale) && !refresh_running {
             refresh_running = true;
             let inner2 = inner.clone();
             let tx = refresh_done_tx.clone();

@@ -469,7 +469,8 @@ impl Admin {
             .with_timeout_ms(self.timeout_ms())
             .with_topics(vec![CreatePartitionsTopic::default()
                 .with_name(name(topic))
-                .with_count(total)]);
+                .with_count(total)
+                .with_assignments(None)]);
         let resp = self
             .with_controller(|c| {
                 let req = &req;

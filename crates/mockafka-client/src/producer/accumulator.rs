@@ -9,7 +9,7 @@
 //! records are never reordered and, with idempotence, a retry the broker had already
 //! appended is recognised as a duplicate. `max_in_flight` bounds requests per broker.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -157,8 +157,9 @@ pub(crate) struct Accumulator {
     cfg: AccumConfig,
     queues: HashMap<Tp, Queue>,
     next_batch_id: u64,
-    /// Ids of batches not yet completed; flush waits for all ids up to a mark.
-    incomplete: BTreeSet<u64>,
+    /// Ids of batches not yet completed, with how many batches carry the id (a batch split
+    /// after MESSAGE_TOO_LARGE keeps its id); flush waits for all ids up to a mark.
+    incomplete: BTreeMap<u64, usize>,
     /// Batches with ids up to here are ready whatever their linger.
     flush_through: Option<u64>,
     /// Requests in flight per broker.
@@ -173,7 +174,7 @@ impl Accumulator {
             cfg,
             queues: HashMap::new(),
             next_batch_id: 0,
-            incomplete: BTreeSet::new(),
+            incomplete: BTreeMap::new(),
             flush_through: None,
             in_flight: HashMap::new(),
             closing: false,
@@ -206,7 +207,7 @@ impl Accumulator {
         }
         let id = self.next_batch_id;
         self.next_batch_id += 1;
-        self.incomplete.insert(id);
+        self.incomplete.insert(id, 1);
         q.batches.push_back(Batch {
             id,
             tp,
@@ -231,7 +232,52 @@ impl Accumulator {
 
     /// Whether every batch with id up to `mark` is complete.
     pub(crate) fn flushed(&self, mark: u64) -> bool {
-        self.incomplete.first().is_none_or(|first| *first > mark)
+        self.incomplete
+            .first_key_value()
+            .is_none_or(|(first, _)| *first > mark)
+    }
+
+    /// Splits a batch the broker found too large into one batch per record, queued at the
+    /// front in order (Java's producer splits too, so that each record gets its own
+    /// answer). Sequence numbers carry over record by record: nothing of the batch was
+    /// appended. A single record cannot be split: it is handed back.
+    pub(crate) fn split(&mut self, b: Batch) -> Option<Batch> {
+        if b.records.len() < 2 {
+            return Some(b);
+        }
+        let q = self.queues.entry(b.tp.clone()).or_default();
+        q.in_flight = false;
+        let n = b.records.len();
+        if let Some(c) = self.incomplete.get_mut(&b.id) {
+            *c += n - 1;
+        }
+        let mut permit = b.permit;
+        let mut parts = Vec::with_capacity(n);
+        let mut seq = b.sequence;
+        for (i, r) in b.records.into_iter().enumerate() {
+            let size = BATCH_OVERHEAD + record_size(r.key.as_ref(), r.value.as_ref(), &r.headers);
+            parts.push(Batch {
+                id: b.id,
+                tp: b.tp.clone(),
+                records: vec![r],
+                size,
+                created: b.created,
+                attempts: b.attempts.saturating_add(1),
+                retry_at: None,
+                sequence: seq,
+                encoded: None,
+                // The memory goes back when the last part completes.
+                permit: if i + 1 == n { permit.take() } else { None },
+            });
+            seq = seq.map(|s| Sequence {
+                base_sequence: next_sequence(s.base_sequence, 1),
+                ..s
+            });
+        }
+        for part in parts.into_iter().rev() {
+            q.batches.push_front(part);
+        }
+        None
     }
 
     /// Nothing queued and nothing in flight.
@@ -259,7 +305,7 @@ impl Accumulator {
                 }
                 let b = q.batches.pop_front().expect("front exists");
                 sent_one_expired |= b.sequence.is_some();
-                self.incomplete.remove(&b.id);
+                done(&mut self.incomplete, b.id);
                 let err = ClientError::Timeout {
                     what: "record delivery",
                     after: timeout,
@@ -275,7 +321,7 @@ impl Accumulator {
     pub(crate) fn fail_all_queued(&mut self, err: &ClientError) {
         for q in self.queues.values_mut() {
             for b in q.batches.drain(..) {
-                self.incomplete.remove(&b.id);
+                done(&mut self.incomplete, b.id);
                 b.fail(err);
             }
         }
@@ -385,7 +431,7 @@ impl Accumulator {
         if let Some(q) = self.queues.get_mut(&b.tp) {
             q.in_flight = false;
         }
-        self.incomplete.remove(&b.id);
+        done(&mut self.incomplete, b.id);
         b.succeed(base_offset, log_append_time);
     }
 
@@ -409,9 +455,19 @@ impl Accumulator {
             Outcome::Retried
         } else {
             tracing::debug!(topic = %b.tp.0, partition = b.tp.1, error = %err, "batch failed");
-            self.incomplete.remove(&b.id);
+            done(&mut self.incomplete, b.id);
             b.fail(err);
             Outcome::Failed
+        }
+    }
+}
+
+/// One batch carrying `id` completed.
+fn done(incomplete: &mut BTreeMap<u64, usize>, id: u64) {
+    if let Some(n) = incomplete.get_mut(&id) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            incomplete.remove(&id);
         }
     }
 }
@@ -581,6 +637,34 @@ mod tests {
             f.try_result().unwrap(),
             Err(ClientError::Timeout { .. })
         ));
+        assert!(a.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_too_large_is_split_per_record_keeping_sequences_and_flush() {
+        let t0 = Instant::now();
+        let mut a = Accumulator::new(cfg());
+        for _ in 0..3 {
+            a.append(t0, tp(0), rec(b"x").0, permit());
+        }
+        let mark = a.begin_flush().unwrap();
+        let mut d = a.drain(t0, |_, _| Some(1), Some((7, 0)));
+        let b = d.requests[0].1.pop().unwrap();
+        a.request_done(1);
+        assert_eq!(b.records.len(), 3);
+        assert!(a.split(b).is_none());
+        let mut seqs = Vec::new();
+        for _ in 0..3 {
+            assert!(!a.flushed(mark), "flush waits for every part");
+            let mut d = a.drain(t0, |_, _| Some(1), Some((7, 0)));
+            let part = d.requests[0].1.pop().unwrap();
+            a.request_done(1);
+            assert_eq!(part.records.len(), 1);
+            seqs.push(part.sequence.unwrap().base_sequence);
+            a.succeeded(part, 0, -1);
+        }
+        assert_eq!(seqs, vec![0, 1, 2]);
+        assert!(a.flushed(mark));
         assert!(a.is_empty());
     }
 

@@ -21,6 +21,10 @@ use crate::error::{ClientError, Target};
 /// added partitions are picked up.
 const METADATA_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// Sent with InitProducerId as the Java client does (its `transaction.timeout.ms`
+/// default); brokers validate it even without a transactional id.
+const TRANSACTION_TIMEOUT_MS: i32 = 60_000;
+
 /// Producer id and epoch from InitProducerId.
 type Pid = (i64, i16);
 
@@ -111,10 +115,9 @@ pub(super) async fn run(inner: Arc<Inner>) {
             tracing::debug!("producer sender stopped");
             return;
         }
-        let stale = inner.pool.with_metadata(|md| {
-            md.updated
-                .is_none_or(|u| u.elapsed() >= METADATA_MAX_AGE)
-        });
+        let stale = inner
+            .pool
+            .with_metadata(|md| md.updated.is_none_or(|u| u.elapsed() >= METADATA_MAX_AGE));
         if (drained.needs_metadata || stale) && !refresh_running {
             refresh_running = true;
             let inner2 = inner.clone();
@@ -149,7 +152,7 @@ async fn init_producer_id(inner: &Inner, previous: Option<Pid>) -> Result<Pid, C
     let conn = inner.pool.any().await?;
     let (prev_id, prev_epoch) = previous.unwrap_or((-1, -1));
     let req = InitProducerIdRequest::default()
-        .with_transaction_timeout_ms(i32::MAX)
+        .with_transaction_timeout_ms(TRANSACTION_TIMEOUT_MS)
         .with_producer_id(prev_id.into())
         .with_producer_epoch(prev_epoch);
     let version = conn.version(kafka_protocol::messages::ApiKey::InitProducerId)?;
@@ -164,7 +167,7 @@ async fn init_producer_id(inner: &Inner, previous: Option<Pid>) -> Result<Pid, C
         // Epoch bump refused (e.g. the broker forgot the id): ask for a fresh one next time.
         if previous.is_some() && !code.is_retriable() {
             let fresh = InitProducerIdRequest::default()
-                .with_transaction_timeout_ms(i32::MAX)
+                .with_transaction_timeout_ms(TRANSACTION_TIMEOUT_MS)
                 .with_producer_id((-1).into())
                 .with_producer_epoch(-1);
             let resp = conn.call(&fresh).await?;
@@ -277,6 +280,17 @@ async fn send_request(inner: Arc<Inner>, broker: i32, mut batches: Vec<Batch>) {
                             leader,
                         } => {
                             let (topic, partition) = (b.tp.0.clone(), b.tp.1);
+                            let b = if matches!(
+                                code,
+                                ResponseError::MessageTooLarge | ResponseError::RecordListTooLarge
+                            ) {
+                                match a.split(b) {
+                                    None => continue,
+                                    Some(b) => b,
+                                }
+                            } else {
+                                b
+                            };
                             if code == ResponseError::DuplicateSequenceNumber {
                                 // Already appended by an earlier attempt; the offset is unknown.
                                 a.succeeded(b, -1, -1);

@@ -87,6 +87,7 @@ async fn accept_loop(
                         Arc::clone(&shared),
                         id,
                         socket,
+                        peer,
                         stop.clone(),
                     ));
                 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use kafka_protocol::messages::BrokerId;
 use kafka_protocol::ResponseError;
@@ -12,6 +13,7 @@ use tracing::debug;
 use crate::broker::{self, BrokerSlot};
 use crate::config::{ClusterConfig, TimeSource, TopicSpec};
 use crate::error::ClusterError;
+use crate::group::{GroupConfig, Groups};
 use crate::topics::{Partition, Topic, Topics};
 use crate::view::{BatchView, BrokerView, PartitionView, TopicView};
 
@@ -66,6 +68,8 @@ pub(crate) struct Shared {
     brokers: Mutex<Vec<BrokerSlot>>,
     /// Guards producer id allocation (InitProducerId).
     pub(crate) producer_ids: Mutex<ProducerIds>,
+    /// Every group and committed offset (its own lock, and the timer task's wake-ups).
+    pub(crate) groups: Arc<Groups>,
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -192,6 +196,7 @@ impl Shared {
 
     /// Signals every running broker to stop and hands back their tasks.
     fn stop_all(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        self.groups.stop();
         self.brokers()
             .iter_mut()
             .filter_map(|b| b.running.take())
@@ -299,6 +304,23 @@ impl ClusterBuilder {
         self
     }
 
+    /// Group coordinator settings (session timeout bounds, initial rebalance delay).
+    /// Default: [`GroupConfig::default`]: no initial rebalance delay (Kafka: 3 s) and
+    /// session timeouts from 1 ms to 30 min (Kafka: 6 s to 30 min).
+    #[must_use]
+    pub fn group_config(mut self, config: GroupConfig) -> Self {
+        self.config.groups = config;
+        self
+    }
+
+    /// `group.initial.rebalance.delay.ms`: how long a new group's first rebalance waits for
+    /// more members. Default: 0 (Kafka: 3 s).
+    #[must_use]
+    pub fn initial_rebalance_delay(mut self, delay: Duration) -> Self {
+        self.config.groups.initial_rebalance_delay = delay;
+        self
+    }
+
     /// Binds every listener, creates the configured topics and starts serving. Must be
     /// called within a tokio runtime (either flavour).
     ///
@@ -342,12 +364,16 @@ impl ClusterBuilder {
             listeners.push(listener);
         }
         let topics_to_create = config.topics.clone();
+        let group_config = config.groups.clone();
+        let broker_ids: Vec<i32> = slots.iter().map(|s| s.id).collect();
         let shared = Arc::new(Shared {
             config,
             topics: Mutex::new(Topics::default()),
             brokers: Mutex::new(slots),
             producer_ids: Mutex::new(ProducerIds::default()),
+            groups: Arc::new(Groups::new(group_config, &broker_ids)),
         });
+        shared.groups.spawn_timer();
         let cluster = Cluster {
             _stop: Arc::new(StopOnDrop(Arc::clone(&shared))),
             shared,
@@ -483,8 +509,9 @@ impl Cluster {
         self.shared
             .topics()
             .delete(name)
-            .map(|_| ())
-            .map_err(|code| ClusterError::kafka(code, name, None))
+            .map_err(|code| ClusterError::kafka(code, name, None))?;
+        self.shared.groups.update(|g, _| g.topic_deleted(name));
+        Ok(())
     }
 
     /// Grows a topic to `total` partitions.
@@ -553,6 +580,10 @@ impl Cluster {
         };
         let task = running.stop();
         self.shared.fail_over(broker.0);
+        let live = self.shared.live_ids();
+        self.shared
+            .groups
+            .update(|g, now| g.broker_stopped(now, broker.0, &live));
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -106,6 +106,7 @@ pub(crate) struct ClusterConfig {
     pub(crate) time: TimeSource,
     pub(crate) max_frame_size: usize,
     pub(crate) cluster_id: String,
+    pub(crate) groups: crate::group::GroupConfig,
 }
 
 impl Default for ClusterConfig {
@@ -121,6 +122,7 @@ impl Default for ClusterConfig {
             time: TimeSource::System,
             max_frame_size: mockafka_protocol::frame::DEFAULT_MAX_FRAME_SIZE,
             cluster_id: "mockafka-cluster".to_owned(),
+            groups: crate::group::GroupConfig::default(),
         }
     }
 }

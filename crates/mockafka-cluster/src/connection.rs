@@ -54,6 +54,7 @@ pub(crate) async fn run(
     shared: Arc<Shared>,
     broker_id: i32,
     socket: TcpStream,
+    peer: std::net::SocketAddr,
     mut stop: watch::Receiver<bool>,
 ) {
     let (mut reader, mut writer) = socket.into_split();
@@ -76,7 +77,7 @@ pub(crate) async fn run(
         };
         let reply = match decode_request(frame) {
             Ok(DecodedRequest { header, body, .. }) => {
-                let ctx = RequestCtx::new(&shared, broker_id, &header);
+                let ctx = RequestCtx::new(&shared, broker_id, &header, peer);
                 tokio::select! {
                     _ = stop.changed() => return,
                     reply = dispatch::dispatch(&ctx, header.correlation_id, body) => reply,

@@ -6,9 +6,9 @@
 //! lead the partition get NOT_LEADER_OR_FOLLOWER.
 //!
 //! Group coordination (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
-//! OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups, OffsetDelete) is
-//! answered by [`handlers::no_coordinator`] with COORDINATOR_NOT_AVAILABLE until the group
-//! coordinator replaces those arms.
+//! OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups, OffsetDelete) goes
+//! to the group coordinator (`group/`); each group API answers NOT_COORDINATOR on a broker
+//! that does not coordinate the group.
 
 use std::sync::{Arc, MutexGuard};
 
@@ -20,8 +20,8 @@ use mockafka_protocol::response::encode_response;
 use tracing::debug;
 
 use crate::cluster::{BrokerInfo, Shared};
+use crate::handlers;
 use crate::handlers::produce::ProduceOutcome;
-use crate::handlers::{self, no_coordinator};
 use crate::topics::Topics;
 
 /// What the connection does after a request.
@@ -45,18 +45,31 @@ pub(crate) struct RequestCtx<'a> {
     pub(crate) version: i16,
     /// The client id from the request header.
     pub(crate) client_id: Option<&'a str>,
+    /// The client's address (group members show its host, as Kafka's "/127.0.0.1").
+    peer: std::net::SocketAddr,
     now_ms: i64,
 }
 
 impl<'a> RequestCtx<'a> {
-    pub(crate) fn new(shared: &'a Arc<Shared>, broker_id: i32, header: &'a RequestHeader) -> Self {
+    pub(crate) fn new(
+        shared: &'a Arc<Shared>,
+        broker_id: i32,
+        header: &'a RequestHeader,
+        peer: std::net::SocketAddr,
+    ) -> Self {
         Self {
             shared,
             broker_id,
             version: header.request_api_version,
             client_id: header.client_id.as_ref().map(|c| c.as_str()),
+            peer,
             now_ms: shared.config.time.now_ms(),
         }
+    }
+
+    /// The client's host as Kafka reports it for group members: "/" and the IP address.
+    pub(crate) fn client_host(&self) -> String {
+        format!("/{}", self.peer.ip())
     }
 
     /// Wall-clock time when the request arrived (the cluster's time source), in ms.
@@ -131,20 +144,22 @@ pub(crate) async fn dispatch(ctx: &RequestCtx<'_>, correlation_id: i32, body: Re
         Request::DescribeCluster(r) => {
             respond(key, v, c, &handlers::describe_cluster::handle(ctx, r))
         }
-        // Group coordination: replaced by the group coordinator's handlers.
+        // Group coordination.
         Request::FindCoordinator(r) => {
-            respond(key, v, c, &no_coordinator::find_coordinator(ctx, r))
+            respond(key, v, c, &handlers::find_coordinator::handle(ctx, r))
         }
-        Request::JoinGroup(r) => respond(key, v, c, &no_coordinator::join_group(r)),
-        Request::SyncGroup(r) => respond(key, v, c, &no_coordinator::sync_group(r)),
-        Request::Heartbeat(r) => respond(key, v, c, &no_coordinator::heartbeat(r)),
-        Request::LeaveGroup(r) => respond(key, v, c, &no_coordinator::leave_group(r)),
-        Request::OffsetCommit(r) => respond(key, v, c, &no_coordinator::offset_commit(r)),
-        Request::OffsetFetch(r) => respond(key, v, c, &no_coordinator::offset_fetch(ctx, r)),
-        Request::DescribeGroups(r) => respond(key, v, c, &no_coordinator::describe_groups(r)),
-        Request::ListGroups(r) => respond(key, v, c, &no_coordinator::list_groups(r)),
-        Request::DeleteGroups(r) => respond(key, v, c, &no_coordinator::delete_groups(r)),
-        Request::OffsetDelete(r) => respond(key, v, c, &no_coordinator::offset_delete(r)),
+        Request::JoinGroup(r) => respond(key, v, c, &handlers::join_group::handle(ctx, r).await),
+        Request::SyncGroup(r) => respond(key, v, c, &handlers::sync_group::handle(ctx, r).await),
+        Request::Heartbeat(r) => respond(key, v, c, &handlers::heartbeat::handle(ctx, r)),
+        Request::LeaveGroup(r) => respond(key, v, c, &handlers::leave_group::handle(ctx, r)),
+        Request::OffsetCommit(r) => respond(key, v, c, &handlers::offset_commit::handle(ctx, r)),
+        Request::OffsetFetch(r) => respond(key, v, c, &handlers::offset_fetch::handle(ctx, r)),
+        Request::DescribeGroups(r) => {
+            respond(key, v, c, &handlers::describe_groups::handle(ctx, r))
+        }
+        Request::ListGroups(r) => respond(key, v, c, &handlers::list_groups::handle(ctx, r)),
+        Request::DeleteGroups(r) => respond(key, v, c, &handlers::delete_groups::handle(ctx, r)),
+        Request::OffsetDelete(r) => respond(key, v, c, &handlers::offset_delete::handle(ctx, r)),
         // `Request` is non-exhaustive across crates; an API added to the protocol crate
         // before it has a handler here closes the connection, as an unserved API does.
         other => {

@@ -38,6 +38,21 @@ pub enum ClusterError {
         /// The partition, when the call named one.
         partition: Option<i32>,
     },
+    /// Kafka would refuse the same group request with this error code (deleting a group
+    /// that has members, or that does not exist).
+    Group {
+        /// The Kafka error.
+        code: ResponseError,
+        /// The group the call named.
+        group_id: String,
+    },
+    /// A wait (e.g. [`crate::Cluster::wait_group_stable`]) did not see its condition in time.
+    Timeout {
+        /// How long it waited.
+        after: std::time::Duration,
+        /// What it waited for.
+        waiting_for: String,
+    },
 }
 
 impl ClusterError {
@@ -52,7 +67,7 @@ impl ClusterError {
     /// The Kafka error code, when the error is a Kafka outcome.
     pub fn code(&self) -> Option<ResponseError> {
         match self {
-            Self::Kafka { code, .. } => Some(*code),
+            Self::Kafka { code, .. } | Self::Group { code, .. } => Some(*code),
             _ => None,
         }
     }
@@ -77,6 +92,12 @@ impl fmt::Display for ClusterError {
                     Some(p) => write!(f, "kafka error {code} for {topic}-{p}"),
                     None => write!(f, "kafka error {code} for topic {topic}"),
                 }
+            }
+            Self::Group { code, group_id } => {
+                write!(f, "kafka error {} for group {group_id}", code.code())
+            }
+            Self::Timeout { after, waiting_for } => {
+                write!(f, "timed out after {after:?} waiting for {waiting_for}")
             }
         }
     }

@@ -26,7 +26,8 @@
 //! (`connection.rs`) that decodes a request, dispatches it (`dispatch.rs`) to its handler
 //! (`handlers/`, one file per API) and writes the answer. Domain state lives in `topics.rs`
 //! (registry, leaders) and `log/` (partition logs, idempotent producer state), each behind
-//! a small `std::sync::Mutex` never held across `.await`.
+//! a small `std::sync::Mutex` never held across `.await`. The classic group coordinator
+//! and committed offsets live in `group/` and `offsets.rs`: see [`GroupView`].
 
 mod broker;
 mod cluster;
@@ -34,8 +35,10 @@ mod config;
 mod connection;
 mod dispatch;
 mod error;
+mod group;
 mod handlers;
 mod log;
+mod offsets;
 mod records;
 mod topics;
 mod view;
@@ -43,6 +46,7 @@ mod view;
 pub use cluster::{Cluster, ClusterBuilder};
 pub use config::{ManualClock, TimeSource, TopicSpec, DEFAULT_MESSAGE_MAX_BYTES};
 pub use error::ClusterError;
+pub use group::{CommittedOffsetView, GroupConfig, GroupState, GroupView, MemberView};
 pub use kafka_protocol::messages::BrokerId;
 pub use mockafka_protocol::batch::{Compression, TimestampType};
 pub use uuid::Uuid;

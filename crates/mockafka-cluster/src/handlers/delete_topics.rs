@@ -52,9 +52,15 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: DeleteTopicsRequest) -> DeleteTo
                     .ok_or(ResponseError::UnknownTopicId),
             };
             match target.and_then(|n| topics.delete(&n)) {
-                Ok(deleted) => result
-                    .with_name(Some(TopicName(str_bytes(&deleted.name))))
-                    .with_topic_id(deleted.id),
+                Ok(deleted) => {
+                    // Kafka drops the deleted topic's committed offsets too.
+                    ctx.shared()
+                        .groups
+                        .update(|g, _| g.topic_deleted(&deleted.name));
+                    result
+                        .with_name(Some(TopicName(str_bytes(&deleted.name))))
+                        .with_topic_id(deleted.id)
+                }
                 Err(code) => result.with_error_code(code.code()),
             }
         })

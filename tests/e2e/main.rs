@@ -8,6 +8,7 @@
 //! skipped with a message.
 
 mod admin;
+mod consumer;
 mod producer;
 mod resilience;
 

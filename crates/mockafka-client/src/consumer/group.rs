@@ -123,7 +123,15 @@ impl Group {
                 self.fatal = false;
                 self.rejoin = true;
             }
-            if sub.uses_group() && !self.fatal {
+            if sub.uses_group() && !self.fatal && self.inner.cfg.group_id.is_none() {
+                // A subscription without a group (kafka-python's `group_id=None`): every
+                // partition of the topics, no membership.
+                if (self.rejoin || !self.joined) && !self.assign_all(&sub).await {
+                    self.wait(Instant::now() + self.inner.cfg.retry_backoff)
+                        .await;
+                    continue;
+                }
+            } else if sub.uses_group() && !self.fatal {
                 if self.rejoin || !self.joined {
                     let inner = self.inner.clone();
                     let closing = async move {
@@ -154,7 +162,10 @@ impl Group {
             let now = Instant::now();
             let mut next = now + std::time::Duration::from_secs(3600);
             if self.joined {
-                next = next.min(self.next_heartbeat).min(self.next_metadata);
+                next = next.min(self.next_metadata);
+                if self.inner.cfg.group_id.is_some() {
+                    next = next.min(self.next_heartbeat);
+                }
             }
             if self.auto_commit() {
                 next = next.min(self.next_commit);
@@ -166,7 +177,7 @@ impl Group {
             if self.inner.is_closed() {
                 continue;
             }
-            if self.joined && now >= self.next_heartbeat {
+            if self.joined && self.inner.cfg.group_id.is_some() && now >= self.next_heartbeat {
                 self.heartbeat().await;
             }
             if self.auto_commit() && now >= self.next_commit {
@@ -237,6 +248,43 @@ impl Group {
                 }
             }
             Err(e) => tracing::debug!(error = %e, "metadata refresh failed"),
+        }
+    }
+
+    /// Assigns every partition of the subscribed topics (no group).
+    async fn assign_all(&mut self, sub: &Subscription) -> bool {
+        tracing::debug!("assigning every partition of the subscription");
+        match self.resolve_topics(sub).await {
+            Ok((topics, counts)) => {
+                let parts: Vec<TopicPartition> = counts
+                    .iter()
+                    .flat_map(|(t, &n)| (0..n).map(move |p| TopicPartition::new(t.clone(), p)))
+                    .collect();
+                let owned: BTreeSet<TopicPartition> =
+                    self.inner.lock().assignment.keys().cloned().collect();
+                let added: Vec<TopicPartition> = parts
+                    .iter()
+                    .filter(|tp| !owned.contains(tp))
+                    .cloned()
+                    .collect();
+                tracing::debug!(?parts, "assigned without a group");
+                self.inner.set_assignment(&parts);
+                if !added.is_empty() {
+                    if let Some(l) = self.listener() {
+                        l.on_partitions_assigned(&added);
+                    }
+                }
+                self.topics = topics;
+                self.counts = counts;
+                self.joined = true;
+                self.rejoin = false;
+                self.next_metadata = Instant::now() + self.inner.cfg.metadata_max_age;
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "metadata for the subscription failed");
+                false
+            }
         }
     }
 

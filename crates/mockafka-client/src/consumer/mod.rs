@@ -639,14 +639,15 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
     }
 
     /// Subscribes to `topics` through the group (replacing any earlier subscription); the
-    /// partitions arrive with the next rebalance, in the background.
+    /// partitions arrive with the next rebalance, in the background. Without a group id,
+    /// every partition of the topics is assigned, without membership (kafka-python's
+    /// `group_id=None`).
     ///
     /// # Errors
-    /// [`ClientError::Config`] without a group id or topics, or after [`Consumer::assign`]
-    /// (call [`Consumer::unsubscribe`] first, as in Kafka).
+    /// [`ClientError::Config`] without topics, or after [`Consumer::assign`] (call
+    /// [`Consumer::unsubscribe`] first, as in Kafka).
     pub fn subscribe(&self, topics: &[&str]) -> Result<(), ClientError> {
         self.check_open()?;
-        self.needs_group("subscribe")?;
         if topics.is_empty() {
             return Err(ClientError::Config(
                 "subscribe needs at least one topic".into(),
@@ -668,10 +669,9 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
     /// [`ConsumerBuilder::metadata_max_age`]). Internal topics are never matched.
     ///
     /// # Errors
-    /// [`ClientError::Config`] for an invalid regex, without a group id, or after assign.
+    /// [`ClientError::Config`] for an invalid regex, or after assign.
     pub fn subscribe_pattern(&self, pattern: &str) -> Result<(), ClientError> {
         self.check_open()?;
-        self.needs_group("subscribe_pattern")?;
         let re = regex::Regex::new(&format!("^(?:{pattern})$"))
             .map_err(|e| ClientError::Config(format!("invalid pattern {pattern}: {e}")))?;
         if matches!(self.inner.lock().subscription, Subscription::Manual) {

@@ -20,12 +20,18 @@ from kafka.structs import OffsetAndMetadata
 DEADLINE = 30.0
 
 
+# kafka-python 3.0.12 can lose a rebalance's outcome when `poll(timeout_ms)` expires while
+# its JoinGroup/SyncGroup is in flight (the consumer ends up joined with no assignment), so
+# polls here use generous timeouts; `poll` returns as soon as records arrive anyway.
+POLL_MS = 500
+
+
 def wait_until(cond, what, timeout=DEADLINE, consumers=()):
     """Polls `consumers` (which drives their group protocol) until `cond()` holds."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         for c in consumers:
-            c.poll(timeout_ms=50)
+            c.poll(timeout_ms=POLL_MS if len(consumers) == 1 else 100)
         if cond():
             return
         if not consumers:
@@ -51,7 +57,7 @@ def collect(c, n, timeout=DEADLINE):
     out = []
     end = time.monotonic() + timeout
     while len(out) < n and time.monotonic() < end:
-        for records in c.poll(timeout_ms=200).values():
+        for records in c.poll(timeout_ms=min(POLL_MS, int(timeout * 1000))).values():
             out.extend(records)
     return out
 
@@ -148,7 +154,7 @@ def test_c6_new_group_latest_gets_only_new_records(hundred):
     got = []
 
     def positioned():
-        for records in c.poll(timeout_ms=50).values():
+        for records in c.poll(timeout_ms=POLL_MS).values():
             got.extend(records)
         return tp in c.assignment() and c.position(tp) == 100
 
@@ -256,3 +262,64 @@ def test_a_consumer_that_dies_without_leaving_is_expired(cluster_factory):
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def java_hash(s):
+    h = 0
+    b = s.encode("utf-16-be")
+    for i in range(0, len(b), 2):
+        h = (h * 31 + int.from_bytes(b[i:i + 2], "big")) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def coordinator_of(group, brokers=3):
+    """Kafka's partitionFor(group) over 50 offsets partitions, led round-robin at start."""
+    h = java_hash(group)
+    return (0 if h == -(1 << 31) else abs(h)) % 50 % brokers
+
+
+def test_consumers_rediscover_a_stopped_coordinator_and_keep_their_offsets():
+    from conftest import binary_path
+
+    proc = subprocess.Popen(
+        [binary_path(), "--base-port", "0", "--topic", "fo:2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        bootstrap = None
+        for line in proc.stdout:
+            if line.startswith("bootstrap.servers="):
+                bootstrap = line.strip().split("=", 1)[1]
+            if line.strip() == "mockafka ready":
+                break
+        servers = bootstrap.split(",")
+        group = "g-failover"
+        p = KafkaProducer(bootstrap_servers=servers)
+        for i in range(10):
+            p.send("fo", b"a%d" % i).get(timeout=30)
+        c = KafkaConsumer("fo", bootstrap_servers=servers, group_id=group, auto_offset_reset="earliest",
+                          enable_auto_commit=False)
+        got = collect(c, 10)
+        assert len(got) == 10
+        c.commit()
+        proc.stdin.write(f"stop-broker {coordinator_of(group)}\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().startswith("ok"), "the broker stopped"
+        for i in range(10):
+            p.send("fo", b"b%d" % i).get(timeout=30)
+        got = collect(c, 10)
+        assert sorted(r.value for r in got) == sorted(b"b%d" % i for i in range(10)), "nothing lost or repeated"
+        c.commit()
+        ends = {tp.partition: c.position(tp) for tp in c.assignment()}
+        c.close()
+        check = KafkaConsumer(bootstrap_servers=servers, group_id=group)
+        committed = {pt: check.committed(TopicPartition("fo", pt)) for pt in (0, 1)}
+        assert committed == ends and sum(committed.values()) == 20
+        check.close()
+        p.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -20,6 +20,8 @@ use crate::handlers::str_bytes;
 use crate::offsets::CommittedOffset;
 
 type Fetched = Vec<(String, i32, Option<CommittedOffset>)>;
+/// One topic's partitions and their committed offsets.
+type TopicOffsets = (String, Vec<(i32, Option<CommittedOffset>)>);
 
 fn fetch(
     ctx: &RequestCtx<'_>,
@@ -34,7 +36,7 @@ fn fetch(
 }
 
 /// Groups the answer by topic, in the order topics were asked (or sorted, for "all").
-fn by_topic(fetched: Fetched) -> Vec<(String, Vec<(i32, Option<CommittedOffset>)>)> {
+fn by_topic(fetched: Fetched) -> Vec<TopicOffsets> {
     let mut order: Vec<String> = Vec::new();
     let mut map: BTreeMap<String, Vec<(i32, Option<CommittedOffset>)>> = BTreeMap::new();
     for (t, p, o) in fetched {

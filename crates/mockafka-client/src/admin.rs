@@ -602,10 +602,7 @@ impl Admin {
     }
 
     /// The coordinator of `group`.
-    pub(crate) async fn coordinator(
-        &self,
-        group: &str,
-    ) -> Result<(i32, Arc<Connection>), ClientError> {
+    async fn coordinator(&self, group: &str) -> Result<(i32, Arc<Connection>), ClientError> {
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -279,7 +279,7 @@ fn apply(inner: &Inner, parts: &[(TopicPartition, Asked)], resp: FetchResponse) 
             if let Some(code) = ResponseError::try_from_code(pd.error_code) {
                 if code == ResponseError::OffsetOutOfRange {
                     out_of_range(inner, &tp, a);
-                } else if leader_moved(code) {
+                } else if leader_moved(code) || code.is_retriable() {
                     moved.push(tp);
                 } else {
                     let mut st = inner.lock();
@@ -311,7 +311,13 @@ fn apply(inner: &Inner, parts: &[(TopicPartition, Asked)], resp: FetchResponse) 
                 continue;
             }
             match decoded {
-                Ok(recs) => p.buffer.extend(recs),
+                Ok((recs, next)) => {
+                    if recs.is_empty() && next > a.offset {
+                        // Only control batches or aborted transactions: skip past them.
+                        p.position = Some(next);
+                    }
+                    p.buffer.extend(recs);
+                }
                 Err(e) => {
                     p.error = Some(ClientError::Protocol {
                         broker: format!("leader of {}-{}", tp.topic, tp.partition),
@@ -353,13 +359,14 @@ fn out_of_range(inner: &Inner, tp: &TopicPartition, a: &Asked) {
 /// Decodes a partition's records from `from` on: a trailing partial batch is dropped (a
 /// fetch may end with one); control batches and, for read_committed, aborted
 /// transactions' batches are skipped; records before `from` (inside a compressed batch
-/// that starts earlier) are dropped.
+/// that starts earlier) are dropped. Also returns the offset after the last whole batch.
 fn decode(
     records: &[u8],
     from: i64,
     read_committed: bool,
     aborted: &mut Vec<(i64, i64)>,
-) -> Result<Vec<Buffered>, batch::BatchError> {
+) -> Result<(Vec<Buffered>, i64), batch::BatchError> {
+    let mut next = from;
     let limits = DecodeLimits::default();
     let mut out = Vec::new();
     // Producers whose current transaction is aborted, from the aborted list as it
@@ -374,6 +381,7 @@ fn decode(
         if header.last_offset() < from {
             continue;
         }
+        next = next.max(header.last_offset().saturating_add(1));
         if read_committed {
             while let Some(&(pid, first)) = aborted.first() {
                 if first > header.last_offset() {
@@ -406,7 +414,7 @@ fn decode(
             });
         }
     }
-    Ok(out)
+    Ok((out, next))
 }
 
 #[cfg(test)]
@@ -435,10 +443,51 @@ mod tests {
         all.extend_from_slice(&batch_bytes(5, 5));
         let full = all.len();
         all.extend_from_slice(&batch_bytes(10, 5)[..20]);
-        let got = decode(&all, 3, false, &mut Vec::new()).unwrap();
+        let (got, next) = decode(&all, 3, false, &mut Vec::new()).unwrap();
+        assert_eq!(next, 10);
         let offsets: Vec<i64> = got.iter().map(|b| b.record.offset).collect();
         assert_eq!(offsets, (3..10).collect::<Vec<_>>());
         assert!(full < all.len());
+    }
+
+    fn txn_batch(base: i64, n: i64, pid: i64, control: bool) -> BytesMut {
+        let recs = (0..n)
+            .map(|i| Record {
+                offset: base + i,
+                timestamp: 1000,
+                value: Some(Bytes::from_static(b"v")),
+                ..Record::default()
+            })
+            .collect();
+        let mut b = RecordBatch::new(recs);
+        b.transactional = pid >= 0;
+        b.producer_id = pid;
+        b.control = control;
+        let mut out = BytesMut::new();
+        b.encode(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn read_committed_skips_aborted_transactions_and_control_batches() {
+        let mut all = txn_batch(0, 2, 7, false);
+        all.extend_from_slice(&txn_batch(2, 1, 7, true));
+        all.extend_from_slice(&txn_batch(3, 2, 8, false));
+        all.extend_from_slice(&txn_batch(5, 1, 8, true));
+        all.extend_from_slice(&txn_batch(6, 1, -1, false));
+        let offsets = |v: &[Buffered]| v.iter().map(|b| b.record.offset).collect::<Vec<_>>();
+        let (got, next) = decode(&all, 0, true, &mut vec![(7, 0)]).unwrap();
+        assert_eq!(offsets(&got), vec![3, 4, 6]);
+        assert_eq!(next, 7);
+        let (got, _) = decode(&all, 0, false, &mut Vec::new()).unwrap();
+        assert_eq!(offsets(&got), vec![0, 1, 3, 4, 6]);
+        // Only a control batch: nothing to hand out, but the position moves past it.
+        let (got, next) = decode(&all, 5, true, &mut Vec::new()).unwrap();
+        assert_eq!(offsets(&got), vec![6]);
+        assert_eq!(next, 7);
+        let (got, next) = decode(&txn_batch(5, 1, 8, true), 5, true, &mut Vec::new()).unwrap();
+        assert!(got.is_empty());
+        assert_eq!(next, 6);
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod config;
 mod connection;
 mod dispatch;
 mod error;
+mod fetch_session;
 mod group;
 mod handlers;
 mod log;

@@ -111,6 +111,21 @@ impl Cluster {
     /// Waits until the group is Stable with exactly `members` members, each with its
     /// assignment.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), mockafka_cluster::ClusterError> {
+    /// use std::time::Duration;
+    /// use mockafka_cluster::{Cluster, ClusterError};
+    ///
+    /// let cluster = Cluster::builder().topic("first", 3).start().await?;
+    /// // ... start consumers in group "group1" against cluster.bootstrap_servers() ...
+    /// assert!(cluster.group("group1").is_none());
+    /// let waited = cluster.wait_group_stable("group1", 2, Duration::from_millis(20)).await;
+    /// assert!(matches!(waited, Err(ClusterError::Timeout { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`ClusterError::Timeout`].
     pub async fn wait_group_stable(

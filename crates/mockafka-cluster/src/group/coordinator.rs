@@ -1356,6 +1356,13 @@ impl GroupCoordinator {
         self.reload_partitions(now, &moved);
     }
 
+    /// A broker restarted: it takes over the `__consumer_offsets` partitions that had no
+    /// live leader, and loads their groups.
+    pub(crate) fn broker_restarted(&mut self, now: Instant, broker: i32) {
+        let taken = self.placement.adopt_orphans(broker);
+        self.reload_partitions(now, &taken);
+    }
+
     fn reload_partitions(&mut self, now: Instant, partitions: &[usize]) {
         let ids: Vec<String> = self
             .groups

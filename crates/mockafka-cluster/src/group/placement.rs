@@ -55,6 +55,19 @@ impl Placement {
         }
     }
 
+    /// Gives every partition without a leader (no broker was live) to `broker`; returns
+    /// the partitions it took.
+    pub(crate) fn adopt_orphans(&mut self, broker: i32) -> Vec<usize> {
+        let mut taken = Vec::new();
+        for (p, leader) in self.leaders.iter_mut().enumerate() {
+            if *leader == -1 {
+                *leader = broker;
+                taken.push(p);
+            }
+        }
+        taken
+    }
+
     /// Moves every partition led by `stopped` to the live brokers, round-robin; returns the
     /// partitions that moved.
     pub(crate) fn fail_over(&mut self, stopped: i32, live: &[i32]) -> Vec<usize> {
@@ -92,6 +105,12 @@ mod tests {
         let moved = p.fail_over(2, &[1, 3]);
         assert_eq!(moved.len(), 17);
         assert!(moved.iter().all(|&m| p.leader(m) != 2));
+        assert!(p.adopt_orphans(2).is_empty());
+        let mut solo = Placement::new(&[0]);
+        assert_eq!(solo.fail_over(0, &[]).len(), 50);
+        assert_eq!(solo.coordinator("g"), -1);
+        assert_eq!(solo.adopt_orphans(0).len(), 50);
+        assert_eq!(solo.coordinator("g"), 0);
         assert_eq!(p.leader(0), 1);
         assert!(p.set_leader(0, 3));
         assert!(!p.set_leader(0, 3));

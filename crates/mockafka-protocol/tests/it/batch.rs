@@ -236,11 +236,37 @@ fn gzip_bomb() -> Vec<u8> {
     member.repeat(1024)
 }
 
+/// One LZ4 frame of 16384 independent 64 KiB blocks of zeros: 1 GiB from about 4 MiB.
+fn lz4_bomb() -> Vec<u8> {
+    let mut one = Vec::new();
+    compression::compress(Compression::Lz4, &vec![0; 64 * 1024], &mut one);
+    let (header, rest) = one.split_at(7);
+    let mut frame = header.to_vec();
+    frame.extend_from_slice(&rest[..rest.len() - 4].repeat(GIB / (64 * 1024)));
+    frame.extend_from_slice(&[0; 4]);
+    frame
+}
+
+/// xerial snappy, 1024 blocks of 1 MiB of zeros: 1 GiB from about 48 MiB (snappy's ratio is
+/// bounded).
+fn snappy_bomb() -> Vec<u8> {
+    let block = snap::raw::Encoder::new()
+        .compress_vec(&vec![0; 1 << 20])
+        .unwrap();
+    let mut framed = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01".to_vec();
+    let mut one = (block.len() as i32).to_be_bytes().to_vec();
+    one.extend_from_slice(&block);
+    framed.extend_from_slice(&one.repeat(1024));
+    framed
+}
+
 #[test]
 fn decompression_bombs_in_a_valid_batch_hit_the_limit() {
     for (codec, bomb) in [
         (Compression::Zstd, zstd_bomb()),
         (Compression::Gzip, gzip_bomb()),
+        (Compression::Lz4, lz4_bomb()),
+        (Compression::Snappy, snappy_bomb()),
     ] {
         let wire = batch_around(codec, 1000, &bomb);
         batch::verify_crc(&wire).unwrap();
@@ -264,5 +290,39 @@ fn a_zstd_bomb_stops_at_the_default_limit() {
     assert_eq!(
         RecordBatch::decode(&wire, &DecodeLimits::default()),
         Err(BatchError::TooLarge { limit })
+    );
+}
+
+/// "Without the memory", asserted: the bomb tests run again in a child process whose address
+/// space is capped at 256 MiB, so a decoder that materialised any 1 GiB bomb (or buffered far
+/// past its limit) would fail to allocate and abort the child.
+#[cfg(target_os = "linux")]
+#[test]
+fn bombs_decode_within_a_256_mib_address_space() {
+    let exe = std::env::current_exe().unwrap();
+    let tests = [
+        "batch::decompression_bombs_in_a_valid_batch_hit_the_limit",
+        "batch::a_zstd_bomb_stops_at_the_default_limit",
+        "batch_corpus::batch_corpus_replays_without_panics_and_seeds_behave_as_named",
+    ];
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 262144 && exec "$@""#)
+        .arg("sh")
+        .arg(exe)
+        .args(["--exact", "--test-threads=1"])
+        .args(tests)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{} passed", tests.len())),
+        "{stdout}"
     );
 }

@@ -51,6 +51,9 @@ impl Default for ConnConfig {
     }
 }
 
+/// Capacity a response buffer starts with; it grows as bytes arrive.
+const INITIAL_READ_CAPACITY: usize = 64 * 1024;
+
 type Reply = oneshot::Sender<Result<Bytes, ClientError>>;
 
 /// State shared by the callers and the reader task.
@@ -375,8 +378,21 @@ async fn read_frames(
             Err(e) => return Err(io(e)),
         }
         let size = frame::frame_size(prefix, max).map_err(proto)?;
-        let mut body = vec![0u8; size];
-        read.read_exact(&mut body).await.map_err(io)?;
+        // Grow with the bytes that actually arrive, so that a size prefix alone cannot make
+        // us allocate up to the limit.
+        let mut body = Vec::with_capacity(size.min(INITIAL_READ_CAPACITY));
+        let want = u64::try_from(size).unwrap_or(u64::MAX);
+        (&mut *read)
+            .take(want)
+            .read_to_end(&mut body)
+            .await
+            .map_err(io)?;
+        if body.len() != size {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "broker closed mid-frame",
+            )));
+        }
         let body = Bytes::from(body);
         let id = response::correlation_id(&body).map_err(proto)?;
         let tx = shared

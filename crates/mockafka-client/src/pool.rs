@@ -193,11 +193,13 @@ impl Pool {
 
     /// A live connection to broker `id`.
     pub(crate) async fn broker(&self, id: i32) -> Result<Arc<Connection>, ClientError> {
-        let addr = self.broker_addr(id).ok_or(ClientError::Broker {
-            code: ResponseError::BrokerNotAvailable,
-            target: Target::Cluster,
-            message: Some(format!("broker {id} is not in the cluster metadata")),
-        })?;
+        // Retriable: the next metadata refresh may name the broker (or another leader).
+        let addr = self
+            .broker_addr(id)
+            .ok_or_else(|| ClientError::NoBrokerAvailable {
+                tried: vec![format!("broker {id} (not in the cluster metadata)")],
+                last: None,
+            })?;
         self.connect(&addr).await
     }
 

@@ -102,7 +102,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                                     usize::try_from(p).ok().and_then(|i| tm.partitions.get(i))
                                 })
                                 .map(|pm| pm.leader)
-                                .filter(|l| *l >= 0)
+                                .filter(|l| md.brokers.contains_key(l))
                         },
                         pid.filter(|_| inner.idempotent),
                     )

@@ -142,7 +142,7 @@ impl Connection {
         match tokio::time::timeout(cfg.connect_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(ClientError::Timeout {
-                what: "connect",
+                what: "connect".into(),
                 after: cfg.connect_timeout,
             }),
         }
@@ -252,7 +252,7 @@ impl Connection {
             Ok(Err(_)) => return Err(self.poisoned_error()),
             Err(_) => {
                 let err = ClientError::Timeout {
-                    what: "request",
+                    what: "request".into(),
                     after: self.request_timeout,
                 };
                 self.shared.poison(err.clone());

@@ -339,7 +339,7 @@ impl Pool {
             if tokio::time::Instant::now() >= deadline {
                 tracing::debug!(topic, error = ?last_err, "metadata wait timed out");
                 return Err(ClientError::Timeout {
-                    what: "waiting for topic metadata",
+                    what: format!("waiting for metadata of topic {topic}"),
                     after: timeout,
                 });
             }

@@ -307,7 +307,7 @@ impl Accumulator {
                 sent_one_expired |= b.sequence.is_some();
                 done(&mut self.incomplete, b.id);
                 let err = ClientError::Timeout {
-                    what: "record delivery",
+                    what: "record delivery".into(),
                     after: timeout,
                 };
                 tracing::debug!(topic = %b.tp.0, partition = b.tp.1, "batch expired");

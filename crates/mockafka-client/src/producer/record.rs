@@ -175,7 +175,7 @@ impl DeliveryFuture {
         match tokio::time::timeout(timeout, outcome).await {
             Ok(r) => r,
             Err(_) => Err(ClientError::Timeout {
-                what: "waiting for delivery",
+                what: "waiting for delivery".into(),
                 after: timeout,
             }),
         }
@@ -195,7 +195,7 @@ impl DeliveryFuture {
             .wait_timeout_while(st, timeout, |s| s.result.is_none())
             .expect("delivery slot lock");
         st.result.clone().unwrap_or(Err(ClientError::Timeout {
-            what: "waiting for delivery",
+            what: "waiting for delivery".into(),
             after: timeout,
         }))
     }

@@ -6,7 +6,6 @@ kafka-python's default partitioner puts them, every compression codec, and heade
 """
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -18,10 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def produce_binary():
-    for profile in ("release", "debug"):
-        p = ROOT / "target" / profile / "examples" / "produce"
-        if p.exists():
-            return str(p)
+    """The `produce` example: the newest build of it (`cargo test` builds examples), or a
+    fresh debug build when there is none."""
+    builds = [ROOT / "target" / profile / "examples" / "produce" for profile in ("debug", "release")]
+    builds = [p for p in builds if p.exists()]
+    if builds:
+        return str(max(builds, key=lambda p: p.stat().st_mtime))
     subprocess.run(["cargo", "build", "-q", "-p", "mockafka-client", "--example", "produce"],
                    cwd=ROOT, check=True)
     return str(ROOT / "target" / "debug" / "examples" / "produce")

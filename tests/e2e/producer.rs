@@ -489,3 +489,36 @@ async fn a_serializer_error_fails_only_that_send() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn log_append_time_topics_report_the_broker_timestamp() -> TestResult {
+    let env = Env::start(1).await?;
+    let Some(cluster) = env.embedded("log_append_time_topics_report_the_broker_timestamp") else {
+        return Ok(());
+    };
+    cluster.create_topic(
+        mockafka::cluster::TopicSpec::new("appended", 1)
+            .config("message.timestamp.type", "LogAppendTime"),
+    )?;
+    let p = builder(&env).build().await?;
+    let before = now_ms();
+    let m = p
+        .send(raw("appended", b"x").with_timestamp(1000))
+        .await?
+        .get(WAIT)
+        .await?;
+    assert!(
+        m.timestamp >= before,
+        "broker time, not the create time 1000"
+    );
+    let created = p
+        .send(raw("foobar", b"x").with_timestamp(1000))
+        .await?
+        .get(WAIT)
+        .await?;
+    assert_eq!(
+        created.timestamp, 1000,
+        "create time kept on CreateTime topics"
+    );
+    Ok(())
+}

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use kafka_protocol::messages::BrokerId;
@@ -12,6 +13,7 @@ use tracing::debug;
 use crate::broker::{self, BrokerSlot};
 use crate::config::{ClusterConfig, TimeSource, TopicSpec};
 use crate::error::ClusterError;
+use crate::fetch_session::FetchSessions;
 use crate::topics::{Partition, Topic, Topics};
 use crate::view::{BatchView, BrokerView, PartitionView, TopicView};
 
@@ -66,6 +68,10 @@ pub(crate) struct Shared {
     brokers: Mutex<Vec<BrokerSlot>>,
     /// Guards producer id allocation (InitProducerId).
     pub(crate) producer_ids: Mutex<ProducerIds>,
+    /// Fetch requests currently parked in a long poll.
+    pub(crate) parked_fetches: AtomicUsize,
+    /// Guards the incremental fetch sessions of every broker.
+    fetch_sessions: Mutex<FetchSessions>,
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -75,6 +81,10 @@ fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn topics(&self) -> MutexGuard<'_, Topics> {
         relock(&self.topics)
+    }
+
+    pub(crate) fn fetch_sessions(&self) -> MutexGuard<'_, FetchSessions> {
+        relock(&self.fetch_sessions)
     }
 
     pub(crate) fn producer_ids(&self) -> MutexGuard<'_, ProducerIds> {
@@ -347,6 +357,8 @@ impl ClusterBuilder {
             topics: Mutex::new(Topics::default()),
             brokers: Mutex::new(slots),
             producer_ids: Mutex::new(ProducerIds::default()),
+            parked_fetches: AtomicUsize::new(0),
+            fetch_sessions: Mutex::new(FetchSessions::default()),
         });
         let cluster = Cluster {
             _stop: Arc::new(StopOnDrop(Arc::clone(&shared))),
@@ -553,6 +565,7 @@ impl Cluster {
         };
         let task = running.stop();
         self.shared.fail_over(broker.0);
+        self.shared.fetch_sessions().clear_broker(broker.0);
         if let Some(task) = task {
             let _ = task.await;
         }
@@ -617,6 +630,12 @@ impl Cluster {
         drop(state);
         p.changed.notify_waiters();
         Ok(low)
+    }
+
+    /// Fetch requests currently waiting for data (long polls parked on `max_wait_ms`), so a
+    /// test can produce exactly when a consumer is waiting.
+    pub fn parked_fetches(&self) -> usize {
+        self.shared.parked_fetches.load(Ordering::SeqCst)
     }
 
     /// Wall-clock time of the cluster's time source, in ms since the epoch.

@@ -34,6 +34,7 @@ mod config;
 mod connection;
 mod dispatch;
 mod error;
+mod fetch_session;
 mod handlers;
 mod log;
 mod records;

@@ -162,6 +162,8 @@ async fn init_producer_id(inner: &Inner, previous: Option<Pid>) -> Result<Pid, C
     let conn = inner.pool.any().await?;
     let (prev_id, prev_epoch) = previous.unwrap_or((-1, -1));
     let req = InitProducerIdRequest::default()
+        // The library's default is an empty transactional id, which brokers refuse.
+        .with_transactional_id(None)
         .with_transaction_timeout_ms(TRANSACTION_TIMEOUT_MS)
         .with_producer_id(prev_id.into())
         .with_producer_epoch(prev_epoch);
@@ -177,6 +179,7 @@ async fn init_producer_id(inner: &Inner, previous: Option<Pid>) -> Result<Pid, C
         // Epoch bump refused (e.g. the broker forgot the id): ask for a fresh one next time.
         if previous.is_some() && !code.is_retriable() {
             let fresh = InitProducerIdRequest::default()
+                .with_transactional_id(None)
                 .with_transaction_timeout_ms(TRANSACTION_TIMEOUT_MS)
                 .with_producer_id((-1).into())
                 .with_producer_epoch(-1);

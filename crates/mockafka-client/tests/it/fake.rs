@@ -156,7 +156,17 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, port: i32) {
                     .with_topics(topics);
                 encode_response(ApiKey::Metadata, v, id, &resp).unwrap()
             }
-            Request::InitProducerId(_) => {
+            Request::InitProducerId(r) => {
+                if r.transactional_id.is_some() {
+                    // Idempotent producers send a null transactional id; an empty one is
+                    // INVALID_REQUEST in Kafka.
+                    let resp = InitProducerIdResponse::default().with_error_code(42);
+                    let out = encode_response(ApiKey::InitProducerId, v, id, &resp).unwrap();
+                    if sock.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 let mut st = state.lock().unwrap();
                 st.next_pid += 1;
                 let resp = InitProducerIdResponse::default()

@@ -5,7 +5,8 @@
 //! (`host:port[,host:port...]`), the client tests run against it instead. Topic names then
 //! get a unique suffix, stored records are checked through the admin client's offsets
 //! (there is no inspection API), and tests that need to stop brokers or move leaders are
-//! skipped with a message.
+//! skipped with a message. The few tests that need a specially configured cluster (a small
+//! `message.max.bytes`, auto-creation off) always start an embedded one.
 
 mod admin;
 mod consumer;

@@ -10,6 +10,7 @@ use mockafka::client::{
     Acks, ClientError, Compression, Producer, ProducerBuilder, ProducerRecord, Target,
 };
 use mockafka::cluster::{Cluster, Compression as StoredCompression};
+use mockafka::protocol::kafka_protocol::error::ResponseError;
 
 use crate::{Env, TestResult, WAIT};
 
@@ -427,4 +428,97 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[tokio::test]
+async fn invalid_and_missing_topics_fail_send_with_the_topic_named() -> TestResult {
+    let cluster = Cluster::builder().brokers(1).start().await?;
+    let p = Producer::builder()
+        .bootstrap_servers([cluster.bootstrap_servers()])
+        .max_block(Duration::from_millis(300))
+        .build()
+        .await?;
+    let e = p.send(raw("bad topic!", b"x")).await.unwrap_err();
+    assert_eq!(e.code(), Some(ResponseError::InvalidTopicException), "{e}");
+    assert!(!e.is_retriable(), "{e}");
+    assert!(e.to_string().contains("bad topic!"), "{e}");
+    // A topic that does not exist and is not auto-created: send waits max_block.
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .auto_create_topics(false)
+        .start()
+        .await?;
+    let p = Producer::builder()
+        .bootstrap_servers([cluster.bootstrap_servers()])
+        .max_block(Duration::from_millis(300))
+        .build()
+        .await?;
+    let e = p.send(raw("absent", b"x")).await.unwrap_err();
+    assert!(matches!(e, ClientError::Timeout { .. }), "{e:?}");
+    assert!(e.to_string().contains("absent"), "{e}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_serializer_error_fails_only_that_send() -> TestResult {
+    use mockafka::client::serializer::FnSerializer;
+    let env = Env::start(1).await?;
+    let topic = env.topic("ser");
+    let p = builder(&env)
+        .value_serializer(FnSerializer::new(|_t: &str, v: i64| {
+            if v < 0 {
+                Err("negative values are not allowed".into())
+            } else {
+                Ok(Bytes::from(v.to_string()))
+            }
+        }))
+        .build()
+        .await?;
+    let e = p
+        .send(ProducerRecord::new(topic.clone(), -1))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Serialization { .. }), "{e:?}");
+    let m = p
+        .send(ProducerRecord::new(topic.clone(), 7))
+        .await?
+        .get(WAIT)
+        .await?;
+    if let Some(recs) = env.records(&topic, m.partition) {
+        assert_eq!(recs[0].value.as_deref(), Some(&b"7"[..]));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn log_append_time_topics_report_the_broker_timestamp() -> TestResult {
+    let env = Env::start(1).await?;
+    let Some(cluster) = env.embedded("log_append_time_topics_report_the_broker_timestamp") else {
+        return Ok(());
+    };
+    cluster.create_topic(
+        mockafka::cluster::TopicSpec::new("appended", 1)
+            .config("message.timestamp.type", "LogAppendTime"),
+    )?;
+    let p = builder(&env).build().await?;
+    let before = now_ms();
+    let m = p
+        .send(raw("appended", b"x").with_timestamp(1000))
+        .await?
+        .get(WAIT)
+        .await?;
+    assert!(
+        m.timestamp >= before,
+        "broker time, not the create time 1000"
+    );
+    let created = p
+        .send(raw("foobar", b"x").with_timestamp(1000))
+        .await?
+        .get(WAIT)
+        .await?;
+    assert_eq!(
+        created.timestamp, 1000,
+        "create time kept on CreateTime topics"
+    );
+    Ok(())
 }

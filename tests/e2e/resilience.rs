@@ -72,6 +72,18 @@ async fn leader_move_and_broker_loss_keep_every_ack_exactly_once_in_order() -> T
     cluster.stop_broker(victim).await?;
 
     let metas = sender.await??;
+
+    // The faults hit mid-stream: both partitions have batches appended under more than
+    // one leader epoch.
+    for part in [0, 1] {
+        let mut epochs: Vec<i32> = cluster
+            .batches(topic, part)?
+            .iter()
+            .map(|b| b.partition_leader_epoch)
+            .collect();
+        epochs.dedup();
+        assert!(epochs.len() >= 2, "partition {part}: epochs {epochs:?}");
+    }
     assert_eq!(metas.len(), RECORDS, "every record acknowledged");
 
     // Stored exactly once, in send order per partition, at the acknowledged offsets.

@@ -28,8 +28,8 @@ use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{
     ApiKey, CreatePartitionsRequest, CreateTopicsRequest, DeleteRecordsRequest,
-    DeleteTopicsRequest, DescribeConfigsRequest, DescribeGroupsRequest, FindCoordinatorRequest,
-    GroupId, ListGroupsRequest, ListOffsetsRequest, TopicName,
+    DeleteTopicsRequest, DescribeConfigsRequest, DescribeGroupsRequest, GroupId, ListGroupsRequest,
+    ListOffsetsRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -601,63 +601,18 @@ impl Admin {
         Ok(out)
     }
 
-    /// The coordinator of `group`.
+    /// The coordinator of `group`, retrying retriable errors a few times.
     async fn coordinator(&self, group: &str) -> Result<(i32, Arc<Connection>), ClientError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let r = self.find_coordinator_once(group).await;
-            match r {
+            match self.pool.find_coordinator(group).await {
                 Err(e) if e.is_retriable() && attempt < ATTEMPTS => {
                     tokio::time::sleep(BACKOFF).await;
                 }
                 other => return other,
             }
         }
-    }
-
-    async fn find_coordinator_once(
-        &self,
-        group: &str,
-    ) -> Result<(i32, Arc<Connection>), ClientError> {
-        let conn = self.pool.any().await?;
-        let v = conn.version(ApiKey::FindCoordinator)?;
-        let key = StrBytes::from_string(group.to_owned());
-        let req = if v >= 4 {
-            FindCoordinatorRequest::default().with_coordinator_keys(vec![key])
-        } else {
-            FindCoordinatorRequest::default().with_key(key)
-        };
-        let resp = conn.call_at(&req, v).await?;
-        let target = || Target::Group(group.to_owned());
-        let (code, node, host, port, message) = if v >= 4 {
-            let Some(c) = resp.coordinators.first() else {
-                return Err(ClientError::broker(
-                    ResponseError::CoordinatorNotAvailable,
-                    target(),
-                ));
-            };
-            (
-                c.error_code,
-                c.node_id.0,
-                c.host.to_string(),
-                c.port,
-                c.error_message.clone(),
-            )
-        } else {
-            (
-                resp.error_code,
-                resp.node_id.0,
-                resp.host.to_string(),
-                resp.port,
-                resp.error_message.clone(),
-            )
-        };
-        if let Some(code) = ResponseError::try_from_code(code) {
-            return Err(ClientError::broker(code, target()).with_message(msg(&message)));
-        }
-        let addr = format!("{host}:{port}");
-        Ok((node, self.pool.connect(&addr).await?))
     }
 
     /// Describes groups: state, protocol, members and their assignments.

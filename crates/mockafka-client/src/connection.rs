@@ -51,6 +51,9 @@ impl Default for ConnConfig {
     }
 }
 
+/// Capacity a response buffer starts with; it grows as bytes arrive.
+const INITIAL_READ_CAPACITY: usize = 64 * 1024;
+
 type Reply = oneshot::Sender<Result<Bytes, ClientError>>;
 
 /// State shared by the callers and the reader task.
@@ -139,7 +142,7 @@ impl Connection {
         match tokio::time::timeout(cfg.connect_timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(ClientError::Timeout {
-                what: "connect",
+                what: "connect".into(),
                 after: cfg.connect_timeout,
             }),
         }
@@ -249,7 +252,7 @@ impl Connection {
             Ok(Err(_)) => return Err(self.poisoned_error()),
             Err(_) => {
                 let err = ClientError::Timeout {
-                    what: "request",
+                    what: "request".into(),
                     after: self.request_timeout,
                 };
                 self.shared.poison(err.clone());
@@ -375,8 +378,21 @@ async fn read_frames(
             Err(e) => return Err(io(e)),
         }
         let size = frame::frame_size(prefix, max).map_err(proto)?;
-        let mut body = vec![0u8; size];
-        read.read_exact(&mut body).await.map_err(io)?;
+        // Grow with the bytes that actually arrive, so that a size prefix alone cannot make
+        // us allocate up to the limit.
+        let mut body = Vec::with_capacity(size.min(INITIAL_READ_CAPACITY));
+        let want = u64::try_from(size).unwrap_or(u64::MAX);
+        (&mut *read)
+            .take(want)
+            .read_to_end(&mut body)
+            .await
+            .map_err(io)?;
+        if body.len() != size {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "broker closed mid-frame",
+            )));
+        }
         let body = Bytes::from(body);
         let id = response::correlation_id(&body).map_err(proto)?;
         let tx = shared
@@ -514,6 +530,87 @@ mod tests {
         let err = conn.call(&MetadataRequest::default()).await.unwrap_err();
         assert!(matches!(err, ClientError::Timeout { .. }), "{err:?}");
         assert!(conn.is_poisoned());
+    }
+
+    /// A hostile broker: answers ApiVersions properly, then every Metadata request with
+    /// its correlation id followed by pseudo-random bytes.
+    async fn garbage_broker() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = BytesMut::new();
+            let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+            loop {
+                let frame = loop {
+                    if let Some(f) = frame::split_frame(&mut buf, 1 << 20).unwrap() {
+                        break f;
+                    }
+                    if sock.read_buf(&mut buf).await.unwrap() == 0 {
+                        return;
+                    }
+                };
+                let req = decode_request(frame).unwrap();
+                let id = req.header.correlation_id;
+                if req.api_key == ApiKey::ApiVersions {
+                    let keys = versions::SERVED
+                        .iter()
+                        .map(|r| {
+                            ApiVersion::default()
+                                .with_api_key(r.key as i16)
+                                .with_min_version(r.min)
+                                .with_max_version(r.max)
+                        })
+                        .collect();
+                    let resp = ApiVersionsResponse::default().with_api_keys(keys);
+                    let out = encode_response(ApiKey::ApiVersions, req.version(), id, &resp);
+                    sock.write_all(&out.unwrap()).await.unwrap();
+                    continue;
+                }
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let len = usize::try_from(rng % 64).unwrap();
+                let mut body = id.to_be_bytes().to_vec();
+                let mut x = rng;
+                for _ in 0..len {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    // Bias towards 0xff and small values, which decode as huge or negative
+                    // lengths and counts.
+                    body.push(match x >> 61 {
+                        0 => 0xff,
+                        1 => 0x7f,
+                        2 => 0,
+                        _ => (x >> 32) as u8,
+                    });
+                }
+                let mut out = BytesMut::new();
+                frame::encode_frame(&body, &mut out).unwrap();
+                sock.write_all(&out).await.unwrap();
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn garbage_responses_are_errors_never_panics() {
+        let addr = garbage_broker().await;
+        let conn = Connection::connect(&addr, &ConnConfig::default())
+            .await
+            .unwrap();
+        let mut errors = 0;
+        for _ in 0..300 {
+            match conn.call(&MetadataRequest::default()).await {
+                Ok(_) => {}
+                Err(ClientError::Protocol { .. }) => errors += 1,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(errors > 250, "most garbage is rejected ({errors})");
+        assert!(
+            !conn.is_poisoned(),
+            "a malformed body does not desync the stream"
+        );
     }
 
     #[tokio::test]

@@ -97,8 +97,8 @@ pub enum ClientError {
     },
     /// An operation did not finish in time.
     Timeout {
-        /// What timed out.
-        what: &'static str,
+        /// What timed out (naming the topic where there is one).
+        what: String,
         /// The limit that elapsed.
         after: Duration,
     },

@@ -25,7 +25,7 @@
 //!
 //! ```no_run
 //! use bytes::Bytes;
-//! use mockafka_client::serializer::{JsonSerializer, StringSerializer};
+//! use mockafka_client::serializer::StringSerializer;
 //! use mockafka_client::{Compression, Producer, ProducerRecord};
 //! use std::time::Duration;
 //!
@@ -35,10 +35,10 @@
 //!     .bootstrap_servers(["localhost:9092", "localhost:9093", "localhost:9094"])
 //!     .compression(Compression::Lz4)
 //!     .key_serializer(StringSerializer)
-//!     .value_serializer(JsonSerializer::<serde_json::Value>::new())
+//!     .value_serializer(StringSerializer)
 //!     .build()
 //!     .await?;
-//! let record = ProducerRecord::new("foobar", serde_json::json!({"foo": "bar"}))
+//! let record = ProducerRecord::new("foobar", "some value".to_owned())
 //!     .with_key("ping".to_owned())
 //!     .with_header("content-encoding", Some(Bytes::from_static(b"base64")));
 //! // send() returns at once; the future resolves when the broker acknowledges.

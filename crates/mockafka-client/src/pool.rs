@@ -4,6 +4,11 @@
 //! The pool bootstraps from any listed server that answers (some may be down), keeps one
 //! connection per broker address, replaces poisoned connections on next use, and caches
 //! topic metadata: partitions, their leaders and leader epochs.
+//!
+//! Clients route with it: [`Pool::broker`] for a partition leader, [`Pool::any`] for
+//! cluster-wide requests, [`Pool::find_coordinator`] for a group's coordinator (the
+//! consumer's and the admin client's group calls), [`Pool::refresh`] after
+//! NOT_LEADER_OR_FOLLOWER and the like.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kafka_protocol::messages::{MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::messages::{
+    ApiKey, FindCoordinatorRequest, MetadataRequest, MetadataResponse, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::connection::{ConnConfig, Connection};
@@ -193,11 +200,13 @@ impl Pool {
 
     /// A live connection to broker `id`.
     pub(crate) async fn broker(&self, id: i32) -> Result<Arc<Connection>, ClientError> {
-        let addr = self.broker_addr(id).ok_or(ClientError::Broker {
-            code: ResponseError::BrokerNotAvailable,
-            target: Target::Cluster,
-            message: Some(format!("broker {id} is not in the cluster metadata")),
-        })?;
+        // Retriable: the next metadata refresh may name the broker (or another leader).
+        let addr = self
+            .broker_addr(id)
+            .ok_or_else(|| ClientError::NoBrokerAvailable {
+                tried: vec![format!("broker {id} (not in the cluster metadata)")],
+                last: None,
+            })?;
         self.connect(&addr).await
     }
 
@@ -225,6 +234,57 @@ impl Pool {
             }
         }
         Err(ClientError::NoBrokerAvailable { tried: addrs, last })
+    }
+
+    /// Finds the group coordinator of `group` (FindCoordinator, key type group) and
+    /// connects to it. One attempt; callers retry retriable errors.
+    ///
+    /// # Errors
+    /// The coordinator error (COORDINATOR_NOT_AVAILABLE while it loads) naming the group,
+    /// or a connection error.
+    pub(crate) async fn find_coordinator(
+        &self,
+        group: &str,
+    ) -> Result<(i32, Arc<Connection>), ClientError> {
+        let conn = self.any().await?;
+        let v = conn.version(ApiKey::FindCoordinator)?;
+        let key = StrBytes::from_string(group.to_owned());
+        let req = if v >= 4 {
+            FindCoordinatorRequest::default().with_coordinator_keys(vec![key])
+        } else {
+            FindCoordinatorRequest::default().with_key(key)
+        };
+        let resp = conn.call_at(&req, v).await?;
+        let target = || Target::Group(group.to_owned());
+        let (code, node, host, port, message) = if v >= 4 {
+            let Some(c) = resp.coordinators.first() else {
+                return Err(ClientError::broker(
+                    ResponseError::CoordinatorNotAvailable,
+                    target(),
+                ));
+            };
+            (
+                c.error_code,
+                c.node_id.0,
+                c.host.clone(),
+                c.port,
+                c.error_message.clone(),
+            )
+        } else {
+            (
+                resp.error_code,
+                resp.node_id.0,
+                resp.host.clone(),
+                resp.port,
+                resp.error_message.clone(),
+            )
+        };
+        if let Some(code) = ResponseError::try_from_code(code) {
+            return Err(ClientError::broker(code, target())
+                .with_message(message.as_ref().map(|m| m.as_str())));
+        }
+        let addr = format!("{}:{port}", host.as_str());
+        Ok((node, self.connect(&addr).await?))
     }
 
     /// Reads the cache.
@@ -337,7 +397,7 @@ impl Pool {
             if tokio::time::Instant::now() >= deadline {
                 tracing::debug!(topic, error = ?last_err, "metadata wait timed out");
                 return Err(ClientError::Timeout {
-                    what: "waiting for topic metadata",
+                    what: format!("waiting for metadata of topic {topic}"),
                     after: timeout,
                 });
             }

@@ -87,6 +87,15 @@ where
 }
 
 /// JSON through serde_json (kafka-python's `lambda v: json.dumps(v).encode('utf-8')`).
+///
+/// ```
+/// use mockafka_client::serializer::{JsonSerializer, Serializer};
+/// let s = JsonSerializer::<serde_json::Value>::new();
+/// let bytes = s.serialize("foobar", serde_json::json!({"foo": "bar"})).unwrap();
+/// assert_eq!(&bytes[..], br#"{"foo":"bar"}"#);
+/// ```
+/// With a producer: `Producer::builder().value_serializer(JsonSerializer::<MyType>::new())`,
+/// then `ProducerRecord::new("foobar", my_value)`.
 #[cfg(feature = "json")]
 pub struct JsonSerializer<T>(std::marker::PhantomData<fn(T)>);
 

@@ -307,7 +307,7 @@ impl Accumulator {
                 sent_one_expired |= b.sequence.is_some();
                 done(&mut self.incomplete, b.id);
                 let err = ClientError::Timeout {
-                    what: "record delivery",
+                    what: "record delivery".into(),
                     after: timeout,
                 };
                 tracing::debug!(topic = %b.tp.0, partition = b.tp.1, "batch expired");
@@ -674,5 +674,127 @@ mod tests {
         assert_eq!(next_sequence(i32::MAX - 1, 1), i32::MAX);
         assert_eq!(next_sequence(i32::MAX - 1, 2), 0);
         assert_eq!(next_sequence(i32::MAX, 3), 2);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Append(i32),
+        Drain(u64),
+        Ack(usize),
+        Retry(usize),
+        Fatal(usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (0..3i32).prop_map(Op::Append),
+            2 => (0..200u64).prop_map(Op::Drain),
+            2 => (0..4usize).prop_map(Op::Ack),
+            1 => (0..4usize).prop_map(Op::Retry),
+            1 => (0..4usize).prop_map(Op::Fatal),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A model of the broker log: whatever the mix of acks, retriable and fatal
+        /// failures, each partition stores its records in append order, each at most once,
+        /// exactly the ones not failed for good, and every record gets exactly one outcome.
+        #[test]
+        fn order_and_exactly_once_hold_under_any_failures(ops in proptest::collection::vec(op(), 1..120)) {
+            let t0 = Instant::now();
+            let mut now = t0;
+            let mut a = Accumulator::new(AccumConfig {
+                retries: u32::MAX,
+                delivery_timeout: Duration::from_secs(1 << 30),
+                ..cfg()
+            });
+            let mut appended: Vec<Vec<u32>> = vec![Vec::new(); 3];
+            let mut slots = Vec::new();
+            let mut log: Vec<Vec<u32>> = vec![Vec::new(); 3];
+            let mut last_seq: Vec<i32> = vec![-1; 3];
+            let mut failed: Vec<Vec<u32>> = vec![Vec::new(); 3];
+            let mut in_flight: Vec<(i32, Vec<Batch>)> = Vec::new();
+            let mut next = 0u32;
+            let value = |b: &Batch| -> Vec<u32> {
+                b.records.iter().map(|r| u32::from_be_bytes(r.value.as_deref().unwrap().try_into().unwrap())).collect()
+            };
+            let finish = |a: &mut Accumulator, req: (i32, Vec<Batch>), how: u8, now: Instant,
+                          log: &mut Vec<Vec<u32>>, failed: &mut Vec<Vec<u32>>, last_seq: &mut Vec<i32>| {
+                a.request_done(req.0);
+                for b in req.1 {
+                    let p = usize::try_from(b.tp.1).unwrap();
+                    match how {
+                        0 => {
+                            let seq = b.sequence.unwrap().base_sequence;
+                            assert!(seq > last_seq[p], "sequences increase per partition");
+                            last_seq[p] = seq;
+                            let base = i64::try_from(log[p].len()).unwrap();
+                            log[p].extend(value(&b));
+                            a.succeeded(b, base, -1);
+                        }
+                        1 => {
+                            let e = ClientError::partition(kafka_protocol::error::ResponseError::NotLeaderOrFollower, "t", b.tp.1);
+                            assert_eq!(a.failed(now, b, &e), Outcome::Retried);
+                        }
+                        _ => {
+                            failed[p].extend(value(&b));
+                            let e = ClientError::partition(kafka_protocol::error::ResponseError::MessageTooLarge, "t", b.tp.1);
+                            assert_eq!(a.failed(now, b, &e), Outcome::Failed);
+                        }
+                    }
+                }
+            };
+            for op in ops {
+                match op {
+                    Op::Append(p) => {
+                        let slot = Arc::new(DeliverySlot::default());
+                        let rec = PendingRecord {
+                            timestamp: 0,
+                            key: None,
+                            value: Some(Bytes::copy_from_slice(&next.to_be_bytes())),
+                            headers: Vec::new(),
+                            slot: slot.clone(),
+                        };
+                        a.append(now, tp(p), rec, permit());
+                        appended[usize::try_from(p).unwrap()].push(next);
+                        slots.push(slot);
+                        next += 1;
+                    }
+                    Op::Drain(ms) => {
+                        now += Duration::from_millis(ms);
+                        let d = a.drain(now, |_, p| Some(p % 2), Some((1, 0)));
+                        in_flight.extend(d.requests);
+                    }
+                    Op::Ack(i) | Op::Retry(i) | Op::Fatal(i) if i < in_flight.len() => {
+                        let how = match op { Op::Ack(_) => 0, Op::Retry(_) => 1, _ => 2 };
+                        let req = in_flight.remove(i);
+                        finish(&mut a, req, how, now, &mut log, &mut failed, &mut last_seq);
+                    }
+                    _ => {}
+                }
+            }
+            // Deliver everything left.
+            let mut rounds = 0;
+            while !a.is_empty() {
+                rounds += 1;
+                assert!(rounds < 10_000, "accumulator never drained");
+                now += Duration::from_secs(2);
+                a.begin_flush();
+                let d = a.drain(now, |_, p| Some(p % 2), Some((1, 0)));
+                in_flight.extend(d.requests);
+                while let Some(req) = in_flight.pop() {
+                    finish(&mut a, req, 0, now, &mut log, &mut failed, &mut last_seq);
+                }
+            }
+            for p in 0..3 {
+                let want: Vec<u32> = appended[p].iter().copied().filter(|v| !failed[p].contains(v)).collect();
+                proptest::prop_assert_eq!(&log[p], &want, "partition {}", p);
+            }
+            for s in slots {
+                let f = super::super::record::DeliveryFuture::new(s);
+                proptest::prop_assert!(f.try_result().is_some(), "every record has an outcome");
+            }
+        }
     }
 }

@@ -461,7 +461,7 @@ impl<K: Serializer, V: Serializer> Producer<K, V> {
             Ok(Err(_)) => return Err(ClientError::Closed),
             Err(_) => {
                 return Err(ClientError::Timeout {
-                    what: "waiting for buffer memory",
+                    what: "waiting for buffer memory".into(),
                     after: inner.cfg.max_block,
                 })
             }

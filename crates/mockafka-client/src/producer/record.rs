@@ -119,7 +119,8 @@ struct SlotState {
     /// Set by the first completion; later ones are ignored.
     done: bool,
     result: Option<Result<RecordMetadata, ClientError>>,
-    waker: Option<Waker>,
+    /// Async waiters (one per pending poll site).
+    wakers: Vec<Waker>,
 }
 
 /// Where the sender puts a record's outcome. Both async and blocking waiters use it.
@@ -141,10 +142,10 @@ impl DeliverySlot {
             }
             st.done = true;
             st.result = Some(r);
-            st.waker.take()
+            std::mem::take(&mut st.wakers)
         };
         self.cond.notify_all();
-        if let Some(w) = waker {
+        for w in waker {
             w.wake();
         }
     }
@@ -163,16 +164,18 @@ impl DeliveryFuture {
         Self { slot }
     }
 
-    /// Waits up to `timeout` for the outcome (async).
+    /// Waits up to `timeout` for the outcome (async). It can be called again after a
+    /// timeout, like Java's `Future.get(timeout)`.
     ///
     /// # Errors
     /// The record's delivery error, or [`ClientError::Timeout`] when `timeout` elapses
     /// first (the record may still be delivered later).
-    pub async fn get(self, timeout: Duration) -> Result<RecordMetadata, ClientError> {
-        match tokio::time::timeout(timeout, self).await {
+    pub async fn get(&self, timeout: Duration) -> Result<RecordMetadata, ClientError> {
+        let outcome = std::future::poll_fn(|cx| self.slot.poll(cx));
+        match tokio::time::timeout(timeout, outcome).await {
             Ok(r) => r,
             Err(_) => Err(ClientError::Timeout {
-                what: "waiting for delivery",
+                what: "waiting for delivery".into(),
                 after: timeout,
             }),
         }
@@ -184,15 +187,15 @@ impl DeliveryFuture {
     ///
     /// # Errors
     /// As [`DeliveryFuture::get`].
-    pub fn wait(self, timeout: Duration) -> Result<RecordMetadata, ClientError> {
+    pub fn wait(&self, timeout: Duration) -> Result<RecordMetadata, ClientError> {
         let st = self.slot.state.lock().expect("delivery slot lock");
-        let (mut st, _) = self
+        let (st, _) = self
             .slot
             .cond
             .wait_timeout_while(st, timeout, |s| s.result.is_none())
             .expect("delivery slot lock");
-        st.result.take().unwrap_or(Err(ClientError::Timeout {
-            what: "waiting for delivery",
+        st.result.clone().unwrap_or(Err(ClientError::Timeout {
+            what: "waiting for delivery".into(),
             after: timeout,
         }))
     }
@@ -208,17 +211,27 @@ impl DeliveryFuture {
     }
 }
 
-impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata, ClientError>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut st = self.slot.state.lock().expect("delivery slot lock");
-        match st.result.take() {
-            Some(r) => Poll::Ready(r),
+impl DeliverySlot {
+    fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<RecordMetadata, ClientError>> {
+        let mut st = self.state.lock().expect("delivery slot lock");
+        match &st.result {
+            Some(r) => Poll::Ready(r.clone()),
             None => {
-                st.waker = Some(cx.waker().clone());
+                if !st.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    // A waiter that timed out leaves its waker here until completion;
+                    // that is one entry per abandoned `get`, woken harmlessly.
+                    st.wakers.push(cx.waker().clone());
+                }
                 Poll::Pending
             }
         }
+    }
+}
+
+impl Future for DeliveryFuture {
+    type Output = Result<RecordMetadata, ClientError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.slot.poll(cx)
     }
 }
 
@@ -256,14 +269,18 @@ mod tests {
         let slot = Arc::new(DeliverySlot::default());
         let f = DeliveryFuture::new(slot.clone());
         assert!(f.try_result().is_none());
+        let timed_out = f.get(Duration::from_millis(1)).await.unwrap_err();
+        assert!(matches!(timed_out, ClientError::Timeout { .. }));
         let s2 = slot.clone();
         tokio::spawn(async move { s2.complete(Ok(meta())) });
-        assert_eq!(f.await.unwrap(), meta());
+        // After a timeout the same future can be awaited again.
+        assert_eq!(f.get(Duration::from_secs(10)).await.unwrap(), meta());
         slot.complete(Err(ClientError::Closed));
-        let f = DeliveryFuture::new(slot);
-        assert!(
-            f.try_result().is_none(),
-            "result was taken by the first future"
+        assert_eq!(
+            f.try_result().unwrap().unwrap(),
+            meta(),
+            "first outcome wins"
         );
+        assert_eq!(f.wait(Duration::ZERO).unwrap(), meta());
     }
 }

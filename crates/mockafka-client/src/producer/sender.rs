@@ -31,6 +31,9 @@ type Pid = (i64, i16);
 pub(super) async fn run(inner: Arc<Inner>) {
     let mut pid: Option<Pid> = None;
     let mut refresh_running = false;
+    // Refreshes started here are at least `retry_backoff` apart (Kafka's metadata refresh
+    // backoff), so that a partition without a leader does not spin.
+    let mut last_refresh: Option<Instant> = None;
     let (refresh_done_tx, mut refresh_done) = tokio::sync::mpsc::unbounded_channel::<()>();
     loop {
         let notified = inner.wake.notified();
@@ -102,7 +105,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                                     usize::try_from(p).ok().and_then(|i| tm.partitions.get(i))
                                 })
                                 .map(|pm| pm.leader)
-                                .filter(|l| *l >= 0)
+                                .filter(|l| md.brokers.contains_key(l))
                         },
                         pid.filter(|_| inner.idempotent),
                     )
@@ -118,23 +121,30 @@ pub(super) async fn run(inner: Arc<Inner>) {
         let stale = inner
             .pool
             .with_metadata(|md| md.updated.is_none_or(|u| u.elapsed() >= METADATA_MAX_AGE));
+        let mut next_wakeup = drained.next_wakeup;
+        let backoff_until = last_refresh.map(|t| t + inner.cfg.retry_backoff);
         if (drained.needs_metadata || stale) && !refresh_running {
-            refresh_running = true;
-            let inner2 = inner.clone();
-            let tx = refresh_done_tx.clone();
-            tokio::spawn(async move {
-                let topics = inner2.topics();
-                if let Err(e) = inner2.pool.refresh(Some(&topics), true).await {
-                    tracing::debug!(error = %e, "metadata refresh failed");
-                    tokio::time::sleep(inner2.cfg.retry_backoff).await;
-                }
-                let _ = tx.send(());
-            });
+            if let Some(at) = backoff_until.filter(|at| *at > now) {
+                next_wakeup = Some(next_wakeup.map_or(at, |w| w.min(at)));
+            } else {
+                last_refresh = Some(now);
+                refresh_running = true;
+                let inner2 = inner.clone();
+                let tx = refresh_done_tx.clone();
+                tokio::spawn(async move {
+                    let topics = inner2.topics();
+                    if let Err(e) = inner2.pool.refresh(Some(&topics), true).await {
+                        tracing::debug!(error = %e, "metadata refresh failed");
+                        tokio::time::sleep(inner2.cfg.retry_backoff).await;
+                    }
+                    let _ = tx.send(());
+                });
+            }
         }
         for (broker, batches) in drained.requests {
             tokio::spawn(send_request(inner.clone(), broker, batches));
         }
-        let sleep_until = drained.next_wakeup.unwrap_or_else(|| {
+        let sleep_until = next_wakeup.unwrap_or_else(|| {
             now + inner
                 .cfg
                 .delivery_timeout
@@ -152,6 +162,8 @@ async fn init_producer_id(inner: &Inner, previous: Option<Pid>) -> Result<Pid, C
     let conn = inner.pool.any().await?;
     let (prev_id, prev_epoch) = previous.unwrap_or((-1, -1));
     let req = InitProducerIdRequest::default()
+        // The library's default is an empty transactional id, which brokers refuse.
+        .with_transactional_id(None)
         .with_transaction_timeout_ms(TRANSACTION_TIMEOUT_MS)
         .with_producer_id(prev_id.into())
         .with_producer_epoch(prev_epoch);
@@ -167,6 +179,7 @@ async fn init_producer_id(inner: &Inner, previous: Option<Pid>) -> Result<Pid, C
         // Epoch bump refused (e.g. the broker forgot the id): ask for a fresh one next time.
         if previous.is_some() && !code.is_retriable() {
             let fresh = InitProducerIdRequest::default()
+                .with_transactional_id(None)
                 .with_transaction_timeout_ms(TRANSACTION_TIMEOUT_MS)
                 .with_producer_id((-1).into())
                 .with_producer_epoch(-1);

@@ -12,6 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
@@ -153,7 +156,17 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, port: i32) {
                     .with_topics(topics);
                 encode_response(ApiKey::Metadata, v, id, &resp).unwrap()
             }
-            Request::InitProducerId(_) => {
+            Request::InitProducerId(r) => {
+                if r.transactional_id.is_some() {
+                    // Idempotent producers send a null transactional id; an empty one is
+                    // INVALID_REQUEST in Kafka.
+                    let resp = InitProducerIdResponse::default().with_error_code(42);
+                    let out = encode_response(ApiKey::InitProducerId, v, id, &resp).unwrap();
+                    if sock.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 let mut st = state.lock().unwrap();
                 st.next_pid += 1;
                 let resp = InitProducerIdResponse::default()
@@ -171,6 +184,66 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, port: i32) {
                 } else {
                     continue;
                 }
+            }
+            Request::FindCoordinator(f) => {
+                let resp = if v >= 4 {
+                    let cs = f
+                        .coordinator_keys
+                        .into_iter()
+                        .map(|k| {
+                            Coordinator::default()
+                                .with_key(k)
+                                .with_node_id(0.into())
+                                .with_host(StrBytes::from_static_str("127.0.0.1"))
+                                .with_port(port)
+                        })
+                        .collect();
+                    FindCoordinatorResponse::default().with_coordinators(cs)
+                } else {
+                    FindCoordinatorResponse::default()
+                        .with_node_id(0.into())
+                        .with_host(StrBytes::from_static_str("127.0.0.1"))
+                        .with_port(port)
+                };
+                encode_response(ApiKey::FindCoordinator, v, id, &resp).unwrap()
+            }
+            Request::ListGroups(_) => {
+                let groups = vec![ListedGroup::default()
+                    .with_group_id(GroupId(StrBytes::from_static_str("group1")))
+                    .with_protocol_type(StrBytes::from_static_str("consumer"))
+                    .with_group_state(StrBytes::from_static_str("Stable"))];
+                let resp = ListGroupsResponse::default().with_groups(groups);
+                encode_response(ApiKey::ListGroups, v, id, &resp).unwrap()
+            }
+            Request::DescribeGroups(d) => {
+                let groups = d
+                    .groups
+                    .into_iter()
+                    .map(|g| {
+                        let known = g.0.as_str() == "group1";
+                        let members = if known {
+                            vec![DescribedGroupMember::default()
+                                .with_member_id(StrBytes::from_static_str("m-1"))
+                                .with_client_id(StrBytes::from_static_str("c"))
+                                .with_client_host(StrBytes::from_static_str("/127.0.0.1"))
+                                .with_member_assignment(Bytes::from_static(b"\x00\x01"))]
+                        } else {
+                            Vec::new()
+                        };
+                        DescribedGroup::default()
+                            .with_group_id(g)
+                            .with_group_state(StrBytes::from_static_str(if known {
+                                "Stable"
+                            } else {
+                                "Dead"
+                            }))
+                            .with_protocol_type(StrBytes::from_static_str("consumer"))
+                            .with_protocol_data(StrBytes::from_static_str("range"))
+                            .with_members(members)
+                    })
+                    .collect();
+                let resp = DescribeGroupsResponse::default().with_groups(groups);
+                encode_response(ApiKey::DescribeGroups, v, id, &resp).unwrap()
             }
             _ => return,
         };

@@ -2,5 +2,6 @@
 //! top-level e2e suite cannot force on the real cluster, such as a response lost after an
 //! append.
 
+mod admin;
 mod fake;
 mod producer;

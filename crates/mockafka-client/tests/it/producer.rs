@@ -312,3 +312,60 @@ async fn blocking_wait_from_a_plain_thread() -> TestResult {
     assert!(m.timestamp > 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn retriable_errors_give_up_at_the_delivery_timeout() -> TestResult {
+    let fake = Fake::start(1).await;
+    // REQUEST_TIMED_OUT forever.
+    fake.state.lock().unwrap().faults.produce_error = Some((7, usize::MAX));
+    let p = Producer::builder()
+        .bootstrap_servers([fake.addr.as_str()])
+        .retry_backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .delivery_timeout(Duration::from_millis(300))
+        .build()
+        .await?;
+    let e = p
+        .send(rec("t", "x".into()))
+        .await?
+        .get(Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    // Either the last broker error or the delivery timeout, never a success.
+    assert!(
+        matches!(e, ClientError::Timeout { .. } | ClientError::Broker { .. }),
+        "{e:?}"
+    );
+    assert!(
+        fake.state.lock().unwrap().produce_requests >= 2,
+        "it was retried"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_limited_retry_count_returns_the_broker_error() -> TestResult {
+    let fake = Fake::start(1).await;
+    fake.state.lock().unwrap().faults.produce_error = Some((6, usize::MAX));
+    let p = Producer::builder()
+        .bootstrap_servers([fake.addr.as_str()])
+        .retries(2)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .await?;
+    let e = p
+        .send(rec("t", "x".into()))
+        .await?
+        .get(Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(kafka_protocol::error::ResponseError::NotLeaderOrFollower)
+    );
+    assert_eq!(
+        fake.state.lock().unwrap().produce_requests,
+        3,
+        "one send + two retries"
+    );
+    Ok(())
+}

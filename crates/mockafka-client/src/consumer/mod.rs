@@ -743,7 +743,7 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
             self.check_open()?;
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return Err(ClientError::Timeout {
-                    what: "waiting for an assignment",
+                    what: "waiting for an assignment".into(),
                     after: timeout,
                 });
             }

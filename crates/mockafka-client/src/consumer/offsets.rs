@@ -11,7 +11,7 @@ use kafka_protocol::messages::offset_commit_request::{
 };
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, FindCoordinatorRequest, GroupId, OffsetCommitRequest, OffsetFetchRequest, TopicName,
+    ApiKey, GroupId, OffsetCommitRequest, OffsetFetchRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -53,38 +53,9 @@ pub(crate) async fn coordinator(inner: &Inner) -> Result<Arc<Connection>, Client
     if let Some(c) = cached.filter(|c| !c.is_poisoned()) {
         return Ok(c);
     }
-    let conn = find_coordinator(inner, group_id(inner)?).await?;
+    let (_, conn) = inner.pool.find_coordinator(group_id(inner)?).await?;
     *inner.coordinator.lock().expect("coordinator lock") = Some(conn.clone());
     Ok(conn)
-}
-
-/// FindCoordinator (key type group) through any broker, then a connection to it.
-async fn find_coordinator(inner: &Inner, group: &str) -> Result<Arc<Connection>, ClientError> {
-    let conn = inner.pool.any().await?;
-    let v = conn.version(ApiKey::FindCoordinator)?;
-    let key = StrBytes::from_string(group.to_owned());
-    let req = if v >= 4 {
-        FindCoordinatorRequest::default().with_coordinator_keys(vec![key])
-    } else {
-        FindCoordinatorRequest::default().with_key(key)
-    };
-    let resp = conn.call_at(&req, v).await?;
-    let (code, host, port) = if v >= 4 {
-        match resp.coordinators.first() {
-            Some(c) => (c.error_code, c.host.to_string(), c.port),
-            None => (
-                ResponseError::CoordinatorNotAvailable.code(),
-                String::new(),
-                0,
-            ),
-        }
-    } else {
-        (resp.error_code, resp.host.to_string(), resp.port)
-    };
-    if let Some(code) = ResponseError::try_from_code(code) {
-        return Err(ClientError::broker(code, Target::Group(group.to_owned())));
-    }
-    inner.pool.connect(&format!("{host}:{port}")).await
 }
 
 /// Drops the cached coordinator (it moved, or its connection failed).

@@ -971,3 +971,86 @@ async fn auto_commit_on_close_and_the_record_stream() -> TestResult {
     assert_eq!(again.committed(&tp(&topic, 0)).await?, Some(12));
     Ok(())
 }
+
+/// The ten-line oracle of where a consumer starts (shared/SEED_BEHAVIOURS.md, C6 4): the
+/// committed offset if it lies within [log start, high watermark], else the policy.
+fn oracle(log_start: i64, hwm: i64, committed: Option<i64>, reset: OffsetReset) -> Option<i64> {
+    match committed {
+        Some(c) if (log_start..=hwm).contains(&c) => Some(c),
+        _ => match reset {
+            OffsetReset::Earliest => Some(log_start),
+            OffsetReset::Latest => Some(hwm),
+            OffsetReset::None => None,
+        },
+    }
+}
+
+/// Where the consumer actually starts: the first record's offset, the position once it
+/// settles at the log end, or `None` for an error.
+async fn observed_start(
+    c: &Consumer,
+    t0: &TopicPartition,
+    hwm: i64,
+    expected: Option<i64>,
+) -> Result<Option<i64>, Box<dyn std::error::Error>> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        match c.poll(Duration::from_millis(20)).await {
+            Err(ClientError::NoOffset { .. }) => return Ok(None),
+            Err(e) if e.code().is_some() => return Ok(None),
+            Err(e) => return Err(e.into()),
+            Ok(recs) if !recs.is_empty() => return Ok(Some(recs[0].offset)),
+            Ok(_) => {
+                let pos = c.position(t0).await;
+                if let (Ok(p), Some(e)) = (&pos, expected) {
+                    if *p == hwm && e == hwm {
+                        return Ok(Some(*p));
+                    }
+                }
+            }
+        }
+    }
+    Err("the start position never settled".into())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+    #[test]
+    fn c6_start_position_matches_the_model(
+        len in 0i64..8,
+        deleted in 0i64..8,
+        committed in proptest::option::of(0i64..12),
+        reset in proptest::sample::select(vec![OffsetReset::Earliest, OffsetReset::Latest, OffsetReset::None]),
+    ) {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let log_start = deleted.min(len);
+        let result: Result<(Option<i64>, Option<i64>), String> = rt.block_on(async {
+            let env = Env::start(1).await.map_err(|e| e.to_string())?;
+            let Some(cluster) = env.cluster.as_ref() else {
+                return Ok((None, None));
+            };
+            let topic = env.topic("model");
+            env.create_topic(&topic, 1).await.map_err(|e| e.to_string())?;
+            seed(&env, &topic, Some(0), usize::try_from(len).unwrap_or(0)).await.map_err(|e| e.to_string())?;
+            if log_start > 0 {
+                cluster.delete_records(&topic, 0, log_start).map_err(|e| e.to_string())?;
+            }
+            let t0 = tp(&topic, 0);
+            let b = builder(&env).group_id("model").enable_auto_commit(false);
+            if let Some(c) = committed {
+                let setter = builder(&env).group_id("model").build().await.map_err(|e| e.to_string())?;
+                setter.assign(std::slice::from_ref(&t0)).map_err(|e| e.to_string())?;
+                setter.commit_offsets(&BTreeMap::from([(t0.clone(), c)])).await.map_err(|e| e.to_string())?;
+                setter.close().await.map_err(|e| e.to_string())?;
+            }
+            let c = b.auto_offset_reset(reset).build().await.map_err(|e| e.to_string())?;
+            c.assign(std::slice::from_ref(&t0)).map_err(|e| e.to_string())?;
+            let want = oracle(log_start, len, committed, reset);
+            let got = observed_start(&c, &t0, len, want).await.map_err(|e| e.to_string())?;
+            c.close().await.map_err(|e| e.to_string())?;
+            Ok((want, got))
+        });
+        let (want, got) = result.map_err(proptest::test_runner::TestCaseError::fail)?;
+        proptest::prop_assert_eq!(want, got, "log [{}, {}), committed {:?}, {:?}", log_start, len, committed, reset);
+    }
+}

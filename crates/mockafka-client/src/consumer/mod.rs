@@ -1193,3 +1193,52 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+
+    #[test]
+    fn consumers_and_their_futures_can_move_between_tasks() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let fut = Consumer::builder()
+                .bootstrap_servers(["127.0.0.1:1"])
+                .request_timeout(Duration::from_millis(10))
+                .build();
+            send(async {
+                if let Ok(c) = fut.await {
+                    send_sync(&c);
+                    send(c.poll(Duration::ZERO));
+                    send(c.recv());
+                    send(c.commit());
+                    send(c.close());
+                }
+            });
+        });
+    }
+
+    #[test]
+    fn defaults_are_kafkas() {
+        let c = ConsumerConfig::default();
+        assert_eq!(c.auto_offset_reset, OffsetReset::Latest);
+        assert!(c.enable_auto_commit);
+        assert_eq!(c.auto_commit_interval, Duration::from_secs(5));
+        assert_eq!(c.consumer_timeout, None);
+        assert_eq!(c.max_poll_records, 500);
+        assert_eq!(c.isolation_level, IsolationLevel::ReadUncommitted);
+        assert_eq!(
+            c.strategies,
+            vec![
+                AssignmentStrategy::Range,
+                AssignmentStrategy::CooperativeSticky
+            ]
+        );
+    }
+}

@@ -1054,3 +1054,76 @@ proptest::proptest! {
         proptest::prop_assert_eq!(want, got, "log [{}, {}), committed {:?}, {:?}", log_start, len, committed, reset);
     }
 }
+
+#[tokio::test]
+async fn an_expired_member_loses_its_partitions_and_rejoins() -> TestResult {
+    let env = Env::start(1).await?;
+    if env
+        .embedded("expired member (needs a 1 ms minimum session)")
+        .is_none()
+    {
+        return Ok(());
+    }
+    let topic = env.topic("expiry");
+    env.create_topic(&topic, 2).await?;
+    let l = Listener::default();
+    // The coordinator expires the member long before its first heartbeat.
+    let c = Consumer::builder()
+        .bootstrap_servers(env.bootstrap.split(','))
+        .group_id(group(&env, "expiry"))
+        .session_timeout(Duration::from_millis(50))
+        .heartbeat_interval(Duration::from_millis(500))
+        .rebalance_listener(l.clone())
+        .build()
+        .await?;
+    c.subscribe(&[topic.as_str()])?;
+    c.wait_for_assignment(WAIT).await?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let events = l.0.events.lock().unwrap().clone();
+        let lost = events.iter().position(|e| e.0 == "lost");
+        if let Some(i) = lost {
+            assert_eq!(events[i].1.len(), 2, "every partition is lost: {events:?}");
+            if events[i..].iter().any(|e| e.0 == "assigned") {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no loss and rejoin: {events:?}"
+        );
+        let _ = c.poll(Duration::from_millis(50)).await?;
+    }
+    c.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unsubscribe_leaves_the_group_and_allows_manual_assignment() -> TestResult {
+    let env = Env::start(1).await?;
+    let topic = env.topic("unsub");
+    let g = group(&env, "unsub");
+    env.create_topic(&topic, 2).await?;
+    let c = builder(&env).group_id(&g).build().await?;
+    c.subscribe(&[topic.as_str()])?;
+    assert_eq!(c.wait_for_assignment(WAIT).await?.len(), 2);
+    assert!(
+        c.assign(&[tp(&topic, 0)]).is_err(),
+        "assign while subscribed"
+    );
+    c.unsubscribe();
+    if let Some(cluster) = env.cluster.as_ref() {
+        cluster
+            .wait_for_group(&g, WAIT, |v| v.state == GroupState::Empty)
+            .await?;
+    }
+    poll_until(&c, "an empty assignment", |c| c.assignment().is_empty()).await?;
+    c.assign(&[tp(&topic, 1)])?;
+    assert_eq!(c.assignment(), BTreeSet::from([tp(&topic, 1)]));
+    assert!(
+        c.subscribe(&[topic.as_str()]).is_err(),
+        "subscribe while assigned"
+    );
+    c.close().await?;
+    Ok(())
+}

@@ -141,7 +141,15 @@ fn c1_blocking_iteration_ends_after_the_consumer_timeout() -> TestResult {
             last = std::time::Instant::now();
         }
         // The loop ended by itself, no earlier than the timeout after the last record.
-        Ok((got, last.elapsed()))
+        let quiet = last.elapsed();
+        // The tutorial's exact form, by value: `for msg in consumer` (nothing is left).
+        let mut left = 0;
+        for msg in consumer {
+            msg?;
+            left += 1;
+        }
+        assert_eq!(left, 0);
+        Ok((got, quiet))
     });
     let (got, quiet) = handle.join().map_err(|_| "consumer thread panicked")??;
     assert_eq!(got.len(), 10);

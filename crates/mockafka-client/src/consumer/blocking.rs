@@ -169,34 +169,40 @@ pub struct BlockingIter<'a, K: Deserializer, V: Deserializer> {
     done: bool,
 }
 
+/// One step of iteration, shared by the borrowing and the owning iterator.
+fn next_record<K: Deserializer, V: Deserializer>(
+    consumer: &BlockingConsumer<K, V>,
+    pending: &mut VecDeque<ConsumerRecord<K::Output, V::Output>>,
+    done: &mut bool,
+) -> Option<Result<ConsumerRecord<K::Output, V::Output>, ClientError>> {
+    loop {
+        if let Some(r) = pending.pop_front() {
+            return Some(Ok(r));
+        }
+        if *done {
+            return None;
+        }
+        let limit = consumer.consumer().inner.cfg.consumer_timeout;
+        match consumer.poll(limit.unwrap_or(Duration::from_secs(3600))) {
+            Ok(batch) if batch.is_empty() => {
+                if limit.is_some() {
+                    *done = true;
+                }
+            }
+            Ok(batch) => pending.extend(batch),
+            Err(e) => {
+                *done = true;
+                return Some(Err(e));
+            }
+        }
+    }
+}
+
 impl<K: Deserializer, V: Deserializer> Iterator for BlockingIter<'_, K, V> {
     type Item = Result<ConsumerRecord<K::Output, V::Output>, ClientError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(r) = self.pending.pop_front() {
-                return Some(Ok(r));
-            }
-            if self.done {
-                return None;
-            }
-            let limit = self.consumer.consumer().inner.cfg.consumer_timeout;
-            match self
-                .consumer
-                .poll(limit.unwrap_or(Duration::from_secs(3600)))
-            {
-                Ok(batch) if batch.is_empty() => {
-                    if limit.is_some() {
-                        self.done = true;
-                    }
-                }
-                Ok(batch) => self.pending.extend(batch),
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            }
-        }
+        next_record(self.consumer, &mut self.pending, &mut self.done)
     }
 }
 
@@ -205,5 +211,34 @@ impl<'a, K: Deserializer, V: Deserializer> IntoIterator for &'a BlockingConsumer
     type IntoIter = BlockingIter<'a, K, V>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
+    }
+}
+
+/// The owning form of [`BlockingIter`], for `for msg in consumer`; the consumer is closed
+/// when the iterator is dropped.
+#[derive(Debug)]
+pub struct BlockingIntoIter<K: Deserializer, V: Deserializer> {
+    consumer: BlockingConsumer<K, V>,
+    pending: VecDeque<ConsumerRecord<K::Output, V::Output>>,
+    done: bool,
+}
+
+impl<K: Deserializer, V: Deserializer> Iterator for BlockingIntoIter<K, V> {
+    type Item = Result<ConsumerRecord<K::Output, V::Output>, ClientError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        next_record(&self.consumer, &mut self.pending, &mut self.done)
+    }
+}
+
+impl<K: Deserializer, V: Deserializer> IntoIterator for BlockingConsumer<K, V> {
+    type Item = Result<ConsumerRecord<K::Output, V::Output>, ClientError>;
+    type IntoIter = BlockingIntoIter<K, V>;
+    fn into_iter(self) -> Self::IntoIter {
+        BlockingIntoIter {
+            consumer: self,
+            pending: VecDeque::new(),
+            done: false,
+        }
     }
 }

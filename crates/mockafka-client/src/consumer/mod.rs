@@ -49,7 +49,7 @@ use mockafka_protocol::batch::Record;
 use tokio::sync::Notify;
 
 pub use assignor::AssignmentStrategy;
-pub use blocking::{BlockingConsumer, BlockingIter};
+pub use blocking::{BlockingConsumer, BlockingIntoIter, BlockingIter};
 pub use mockafka_protocol::batch::TimestampType;
 
 use crate::admin::{Admin, TopicPartition};

@@ -169,12 +169,16 @@ pub struct BlockingIter<'a, K: Deserializer, V: Deserializer> {
     done: bool,
 }
 
+/// What the iterators yield.
+type Item<K, V> =
+    Result<ConsumerRecord<<K as Deserializer>::Output, <V as Deserializer>::Output>, ClientError>;
+
 /// One step of iteration, shared by the borrowing and the owning iterator.
 fn next_record<K: Deserializer, V: Deserializer>(
     consumer: &BlockingConsumer<K, V>,
     pending: &mut VecDeque<ConsumerRecord<K::Output, V::Output>>,
     done: &mut bool,
-) -> Option<Result<ConsumerRecord<K::Output, V::Output>, ClientError>> {
+) -> Option<Item<K, V>> {
     loop {
         if let Some(r) = pending.pop_front() {
             return Some(Ok(r));
@@ -199,7 +203,7 @@ fn next_record<K: Deserializer, V: Deserializer>(
 }
 
 impl<K: Deserializer, V: Deserializer> Iterator for BlockingIter<'_, K, V> {
-    type Item = Result<ConsumerRecord<K::Output, V::Output>, ClientError>;
+    type Item = Item<K, V>;
 
     fn next(&mut self) -> Option<Self::Item> {
         next_record(self.consumer, &mut self.pending, &mut self.done)
@@ -207,7 +211,7 @@ impl<K: Deserializer, V: Deserializer> Iterator for BlockingIter<'_, K, V> {
 }
 
 impl<'a, K: Deserializer, V: Deserializer> IntoIterator for &'a BlockingConsumer<K, V> {
-    type Item = Result<ConsumerRecord<K::Output, V::Output>, ClientError>;
+    type Item = Item<K, V>;
     type IntoIter = BlockingIter<'a, K, V>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
@@ -224,7 +228,7 @@ pub struct BlockingIntoIter<K: Deserializer, V: Deserializer> {
 }
 
 impl<K: Deserializer, V: Deserializer> Iterator for BlockingIntoIter<K, V> {
-    type Item = Result<ConsumerRecord<K::Output, V::Output>, ClientError>;
+    type Item = Item<K, V>;
 
     fn next(&mut self) -> Option<Self::Item> {
         next_record(&self.consumer, &mut self.pending, &mut self.done)
@@ -232,7 +236,7 @@ impl<K: Deserializer, V: Deserializer> Iterator for BlockingIntoIter<K, V> {
 }
 
 impl<K: Deserializer, V: Deserializer> IntoIterator for BlockingConsumer<K, V> {
-    type Item = Result<ConsumerRecord<K::Output, V::Output>, ClientError>;
+    type Item = Item<K, V>;
     type IntoIter = BlockingIntoIter<K, V>;
     fn into_iter(self) -> Self::IntoIter {
         BlockingIntoIter {

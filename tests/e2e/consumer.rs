@@ -1135,3 +1135,78 @@ async fn unsubscribe_leaves_the_group_and_allows_manual_assignment() -> TestResu
     c.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn auto_commit_runs_on_its_interval() -> TestResult {
+    let env = Env::start(1).await?;
+    let Some(cluster) = env.embedded("auto commit interval (waits on the cluster)") else {
+        return Ok(());
+    };
+    let topic = env.topic("autocommit");
+    let g = group(&env, "autocommit");
+    env.create_topic(&topic, 1).await?;
+    seed(&env, &topic, Some(0), 10).await?;
+    let c = builder(&env)
+        .group_id(&g)
+        .auto_offset_reset(OffsetReset::Earliest)
+        .auto_commit_interval(Duration::from_millis(100))
+        .build()
+        .await?;
+    c.subscribe(&[topic.as_str()])?;
+    assert_eq!(consume_n(&c, 10).await?.len(), 10);
+    // No explicit commit and no close: the background task commits the position.
+    let committed = cluster.wait_committed(&g, &topic, 0, 10, WAIT).await?;
+    assert_eq!(committed.offset, 10);
+    c.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_coordinators_broker_stops_and_commits_move_to_the_new_one() -> TestResult {
+    let env = Env::start(3).await?;
+    let Some(cluster) = env.embedded("coordinator broker stop") else {
+        return Ok(());
+    };
+    let topic = env.topic("coordstop");
+    let g = group(&env, "coordstop");
+    env.create_topic(&topic, 1).await?;
+    seed(&env, &topic, Some(0), 20).await?;
+    let c = builder(&env)
+        .group_id(&g)
+        .auto_offset_reset(OffsetReset::Earliest)
+        .enable_auto_commit(false)
+        .build()
+        .await?;
+    let t0 = tp(&topic, 0);
+    c.subscribe(&[topic.as_str()])?;
+    for _ in 0..10 {
+        c.recv().await?;
+    }
+    c.commit().await?;
+    let old = cluster.group_coordinator(&g);
+    cluster.stop_broker(old).await?;
+    assert_eq!(
+        c.committed(&t0).await?,
+        Some(10),
+        "committed offsets survive"
+    );
+    let mut rest = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while rest.len() < 10 && tokio::time::Instant::now() < deadline {
+        rest.extend(
+            c.poll(Duration::from_millis(100))
+                .await?
+                .into_iter()
+                .map(|r| r.offset),
+        );
+    }
+    assert_eq!(rest, (10..20).collect::<Vec<_>>());
+    c.commit().await?;
+    assert_ne!(cluster.group_coordinator(&g), old);
+    assert_eq!(
+        cluster.committed_offset(&g, &topic, 0).map(|o| o.offset),
+        Some(20)
+    );
+    c.close().await?;
+    Ok(())
+}

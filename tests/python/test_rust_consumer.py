@@ -205,3 +205,40 @@ def test_a_rust_and_a_kafka_python_consumer_split_a_group(mockafka_cluster):
         poll_py()
     assert {tp.partition for tp in py.assignment()} == {0, 1, 2, 3}
     py.close()
+
+
+def test_a_kafka_python_leader_assigns_partitions_to_a_rust_member(mockafka_cluster):
+    b = mockafka_cluster.bootstrap
+    create_topic(b, "pyleader", 4)
+    python_produce(b, "pyleader", 40)
+    py = KafkaConsumer("pyleader", bootstrap_servers=b.split(","), group_id="pyleader",
+                       auto_offset_reset="earliest", heartbeat_interval_ms=100,
+                       enable_auto_commit=False)
+    seen_py = []
+
+    def poll_py():
+        for recs in py.poll(timeout_ms=100).values():
+            seen_py.extend(recs)
+
+    deadline = time.monotonic() + 30
+    while len(py.assignment()) != 4 and time.monotonic() < deadline:
+        poll_py()
+    assert len(py.assignment()) == 4
+    # kafka-python is the leader and runs its range assignor; the Rust member reads the
+    # assignment it was handed.
+    rust = RustConsumer(b, "--topic", "pyleader", "--group", "pyleader", "--reset",
+                        "earliest", "--print-assignment", "--strategy", "range")
+    split = rust.next_line(lambda line: len(line.get("assignment", [])) == 2,
+                           while_waiting=poll_py)
+    deadline = time.monotonic() + 30
+    while len(py.assignment()) != 2 and time.monotonic() < deadline:
+        poll_py()
+    rust_parts = {p for _, p in split["assignment"]}
+    py_parts = {tp.partition for tp in py.assignment()}
+    assert rust_parts.isdisjoint(py_parts)
+    assert rust_parts | py_parts == {0, 1, 2, 3}
+    # The Rust member reads the records of its partitions.
+    rec = rust.next_line(lambda line: "offset" in line, while_waiting=poll_py)
+    assert rec["partition"] in rust_parts
+    rust.close()
+    py.close()

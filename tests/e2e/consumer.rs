@@ -1210,3 +1210,44 @@ async fn the_coordinators_broker_stops_and_commits_move_to_the_new_one() -> Test
     c.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn records_report_create_time_or_log_append_time() -> TestResult {
+    let env = Env::start(1).await?;
+    let Some(cluster) = env.embedded("log append time (topic config at creation)") else {
+        return Ok(());
+    };
+    cluster.create_topic(
+        mockafka::cluster::TopicSpec::new("appended", 1)
+            .config("message.timestamp.type", "LogAppendTime"),
+    )?;
+    env.create_topic("created", 1).await?;
+    let p = Producer::builder()
+        .bootstrap_servers(env.bootstrap.split(','))
+        .build()
+        .await?;
+    for t in ["appended", "created"] {
+        let r = ProducerRecord::new(t, Bytes::from_static(b"x")).with_timestamp(1000);
+        p.send(r).await?.get(WAIT).await?;
+    }
+    let c = builder(&env)
+        .auto_offset_reset(OffsetReset::Earliest)
+        .build()
+        .await?;
+    c.assign(&[tp("appended", 0), tp("created", 0)])?;
+    let got = consume_n(&c, 2).await?;
+    let appended = got
+        .iter()
+        .find(|r| r.topic == "appended")
+        .ok_or("missing")?;
+    let created = got.iter().find(|r| r.topic == "created").ok_or("missing")?;
+    assert_eq!(appended.timestamp_type, TimestampType::LogAppendTime);
+    assert!(appended.timestamp > 1000, "the broker's append time");
+    assert_eq!(
+        appended.timestamp,
+        cluster.records("appended", 0)?[0].timestamp
+    );
+    assert_eq!(created.timestamp_type, TimestampType::CreateTime);
+    assert_eq!(created.timestamp, 1000);
+    Ok(())
+}

@@ -242,3 +242,20 @@ def test_a_kafka_python_leader_assigns_partitions_to_a_rust_member(mockafka_clus
     assert rec["partition"] in rust_parts
     rust.close()
     py.close()
+
+
+def test_c4_pattern_subscription_sees_a_topic_kafka_python_creates_later(mockafka_cluster):
+    b = mockafka_cluster.bootstrap
+    create_topic(b, "my_topic", 1)
+    create_topic(b, "topic_1", 1)
+    python_produce(b, "topic_1", 3)
+    rust = RustConsumer(b, "--pattern", "^my.*", "--group", "pattern", "--reset", "earliest",
+                        "--print-assignment")
+    rust.next_line(lambda line: line.get("assignment") == [["my_topic", 0]])
+    create_topic(b, "my_new", 1)
+    python_produce(b, "my_new", 1)
+    rust.next_line(lambda line: sorted(map(tuple, line.get("assignment", []))) ==
+                   [("my_new", 0), ("my_topic", 0)])
+    rec = rust.next_line(lambda line: "offset" in line)
+    assert (rec["topic"], rec["value"]) == ("my_new", "m0")
+    rust.close()

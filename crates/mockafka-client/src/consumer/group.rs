@@ -331,6 +331,7 @@ impl Group {
         }
         self.joined = false;
         self.inner.lock().membership = None;
+        let mut rejoins = 0u32;
         loop {
             match self.join_once(&topics).await {
                 Ok(()) => {
@@ -341,7 +342,14 @@ impl Group {
                     self.next_metadata = now + self.inner.cfg.metadata_max_age;
                     return true;
                 }
-                Err(Outcome::Rejoin) => continue,
+                Err(Outcome::Rejoin) => {
+                    // The first rejoins are the protocol's own (MEMBER_ID_REQUIRED, a
+                    // rebalance that started meanwhile); later ones back off.
+                    rejoins += 1;
+                    if rejoins > 2 {
+                        tokio::time::sleep(self.inner.cfg.retry_backoff).await;
+                    }
+                }
                 Err(Outcome::Retry(e)) => {
                     tracing::debug!(error = %e, "join failed: finding the coordinator again");
                     offsets::forget_coordinator(&self.inner);

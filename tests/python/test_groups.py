@@ -197,6 +197,14 @@ def test_c6_reset_policy_only_applies_without_a_committed_offset(hundred):
     c = consumer(hundred, "first", group_id="test6", auto_offset_reset="earliest")
     assert collect(c, 1)[0].offset == 0
     c.close()
+    # A committed offset out of range: the policy decides again.
+    setup = consumer(hundred, group_id="test7", enable_auto_commit=False)
+    setup.assign([tp])
+    setup.commit({tp: OffsetAndMetadata(500, "", -1)})
+    setup.close()
+    c = consumer(hundred, "first", group_id="test7", auto_offset_reset="earliest", enable_auto_commit=False)
+    assert collect(c, 1)[0].offset == 0
+    c.close()
 
 
 def assignment_of(c):

@@ -1251,3 +1251,100 @@ async fn records_report_create_time_or_log_append_time() -> TestResult {
     assert_eq!(created.timestamp, 1000);
     Ok(())
 }
+
+/// Values read by consumer tasks, and a wake-up for each batch.
+#[derive(Default)]
+struct Seen {
+    values: Mutex<Vec<String>>,
+    more: tokio::sync::Notify,
+}
+
+impl Seen {
+    async fn wait_for(&self, n: usize) -> TestResult {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let more = self.more.notified();
+            tokio::pin!(more);
+            more.as_mut().enable();
+            let have = self.values.lock().unwrap().len();
+            if have >= n {
+                return Ok(());
+            }
+            if tokio::time::timeout_at(deadline, more).await.is_err() {
+                return Err(format!("only {have} of {n} records").into());
+            }
+        }
+    }
+}
+
+/// Consumes in a task until told to stop, then closes.
+fn spawn_reader(
+    c: Consumer,
+    seen: Arc<Seen>,
+) -> (
+    Arc<tokio::sync::Notify>,
+    tokio::task::JoinHandle<Result<(), ClientError>>,
+) {
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let s = stop.clone();
+    let task = tokio::spawn(async move {
+        let stopped = s.notified();
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                r = c.poll(Duration::from_millis(50)) => {
+                    let vals = values(&r?);
+                    seen.values.lock().unwrap().extend(vals);
+                    seen.more.notify_waiters();
+                }
+            }
+        }
+        c.close().await
+    });
+    (stop, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebalances_mid_stream_lose_and_repeat_nothing() -> TestResult {
+    let env = Env::start(3).await?;
+    let topic = env.topic("midstream");
+    let g = group(&env, "midstream");
+    env.create_topic(&topic, 4).await?;
+    let make = || {
+        builder(&env)
+            .group_id(&g)
+            .auto_offset_reset(OffsetReset::Earliest)
+            .build()
+    };
+    let seen = Arc::new(Seen::default());
+    seed(&env, &topic, None, 100).await?;
+    let a = make().await?;
+    a.subscribe(&[topic.as_str()])?;
+    let (stop_a, task_a) = spawn_reader(a, seen.clone());
+    seen.wait_for(20).await?;
+    let b = make().await?;
+    b.subscribe(&[topic.as_str()])?;
+    let (stop_b, task_b) = spawn_reader(b, seen.clone());
+    seed_from(&env, &topic, None, 100, 100).await?;
+    if let Some(cluster) = env.cluster.as_ref() {
+        cluster.wait_group_stable(&g, 2, WAIT).await?;
+    }
+    seed_from(&env, &topic, None, 200, 100).await?;
+    seen.wait_for(250).await?;
+    stop_a.notify_one();
+    task_a.await??;
+    seed_from(&env, &topic, None, 300, 100).await?;
+    seen.wait_for(400).await?;
+    stop_b.notify_one();
+    task_b.await??;
+    let all = seen.values.lock().unwrap().clone();
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), 400, "nothing lost");
+    assert_eq!(
+        all.len(),
+        400,
+        "nothing repeated: commits happen as partitions are revoked"
+    );
+    Ok(())
+}

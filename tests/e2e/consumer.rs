@@ -929,6 +929,9 @@ async fn offsets_api_seek_pause_times_and_async_commit() -> TestResult {
     c.commit_async().await?;
     assert_eq!(c.committed(&t0).await?, Some(3));
     assert_eq!(c.committed(&t1).await?, Some(4));
+    c.commit_offsets_async(&BTreeMap::from([(t1.clone(), 2)]))
+        .await?;
+    assert_eq!(c.committed(&t1).await?, Some(2));
     assert!(c.seek(&tp(&topic, 9), 0).is_err(), "not assigned");
     c.close().await?;
     assert!(matches!(

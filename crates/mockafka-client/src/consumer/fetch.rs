@@ -392,6 +392,9 @@ fn decode(
         let (header, bytes) = match item {
             Ok(b) => b,
             Err(batch::BatchError::Truncated) => break,
+            // Records before a corrupt batch are handed out; the next fetch, which starts
+            // after them, reports the corruption.
+            Err(_) if !out.is_empty() => break,
             Err(e) => return Err(e),
         };
         if header.last_offset() < from {
@@ -416,7 +419,7 @@ fn decode(
         };
         let b = match RecordBatch::decode(bytes, &limits) {
             Ok(b) => b,
-            Err(batch::BatchError::TooLarge { .. }) if !out.is_empty() => break,
+            Err(_) if !out.is_empty() => break,
             Err(e) => return Err(e),
         };
         let size: usize = b
@@ -568,6 +571,11 @@ mod tests {
         let mut b = batch_bytes(0, 2);
         let last = b.len() - 1;
         b[last] ^= 0xff;
+        // After a good batch, a corrupt one ends the decode; alone, it is an error.
+        let mut good_then_bad = batch_bytes(0, 2);
+        good_then_bad.extend_from_slice(&b);
+        let (got, _) = decode(&good_then_bad, 0, false, &mut Vec::new(), DECODE_BUDGET).unwrap();
+        assert_eq!(got.len(), 2);
         assert!(decode(&b, 0, false, &mut Vec::new(), DECODE_BUDGET).is_err());
     }
 }

@@ -302,12 +302,22 @@ impl Group {
             None => st.assignment.keys().cloned().collect(),
         };
         let mut positions = offsets::ToCommit::new();
+        // A manual assignment made after unsubscribe is not the group's to take.
+        let manual = matches!(st.subscription, Subscription::Manual);
+        let mut parts = if manual { Vec::new() } else { parts };
         for tp in &parts {
             if let Some(p) = st.assignment.remove(tp) {
                 if let Some(o) = p.position {
                     positions.insert(tp.clone(), (o, p.last_epoch));
                 }
             }
+        }
+        // And what unsubscribe took away already.
+        for (tp, pos) in std::mem::take(&mut st.unsubscribed) {
+            if let Some(p) = pos {
+                positions.insert(tp.clone(), p);
+            }
+            parts.push(tp);
         }
         drop(st);
         self.inner.changed.notify_waiters();

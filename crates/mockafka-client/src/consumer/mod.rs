@@ -530,6 +530,9 @@ pub(crate) struct State {
     pub(crate) fatal: Option<ClientError>,
     /// Where the next poll starts draining, so that every partition gets its turn.
     pub(crate) rotate: usize,
+    /// Partitions taken away by unsubscribe, with their positions, for the background
+    /// task to commit and revoke before it leaves the group.
+    pub(crate) unsubscribed: Vec<(TopicPartition, Option<(i64, Option<i32>)>)>,
 }
 
 /// State shared by the consumer handle and its background tasks.
@@ -708,6 +711,16 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
             self.inner.lock().subscription = Subscription::None;
             self.inner.set_assignment(&[]);
         } else {
+            // Take the partitions now, so that an assign() right after cannot mix with
+            // them; the background task commits their positions and leaves the group.
+            let mut st = self.inner.lock();
+            let taken = std::mem::take(&mut st.assignment);
+            for (tp, p) in taken {
+                st.unsubscribed
+                    .push((tp, p.position.map(|o| (o, p.last_epoch))));
+            }
+            drop(st);
+            self.inner.changed.notify_waiters();
             self.set_subscription(Subscription::None);
         }
     }

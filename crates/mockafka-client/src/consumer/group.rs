@@ -313,12 +313,8 @@ impl Group {
             }
         }
         // And what unsubscribe took away already.
-        for (tp, pos) in std::mem::take(&mut st.unsubscribed) {
-            if let Some(p) = pos {
-                positions.insert(tp.clone(), p);
-            }
-            parts.push(tp);
-        }
+        parts.append(&mut st.unsubscribed);
+        positions.append(&mut st.unsubscribed_positions);
         drop(st);
         self.inner.changed.notify_waiters();
         (parts, positions)

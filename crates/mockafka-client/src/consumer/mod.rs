@@ -532,7 +532,9 @@ pub(crate) struct State {
     pub(crate) rotate: usize,
     /// Partitions taken away by unsubscribe, with their positions, for the background
     /// task to commit and revoke before it leaves the group.
-    pub(crate) unsubscribed: Vec<(TopicPartition, Option<(i64, Option<i32>)>)>,
+    pub(crate) unsubscribed: Vec<TopicPartition>,
+    /// The positions of `unsubscribed`.
+    pub(crate) unsubscribed_positions: offsets::ToCommit,
 }
 
 /// State shared by the consumer handle and its background tasks.
@@ -716,8 +718,11 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
             let mut st = self.inner.lock();
             let taken = std::mem::take(&mut st.assignment);
             for (tp, p) in taken {
-                st.unsubscribed
-                    .push((tp, p.position.map(|o| (o, p.last_epoch))));
+                if let Some(o) = p.position {
+                    st.unsubscribed_positions
+                        .insert(tp.clone(), (o, p.last_epoch));
+                }
+                st.unsubscribed.push(tp);
             }
             drop(st);
             self.inner.changed.notify_waiters();

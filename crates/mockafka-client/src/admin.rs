@@ -252,16 +252,7 @@ impl AdminBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.bootstrap = servers
-            .into_iter()
-            .flat_map(|s| {
-                s.as_ref()
-                    .split(',')
-                    .map(|p| p.trim().to_owned())
-                    .filter(|p| !p.is_empty())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        self.bootstrap = crate::pool::parse_bootstrap(servers);
         self
     }
 

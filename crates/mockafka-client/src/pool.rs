@@ -420,6 +420,25 @@ impl Pool {
     }
 }
 
+/// Flattens bootstrap servers given as a list, comma-separated strings, or both, into
+/// `host:port` entries (whitespace trimmed, empty entries dropped).
+pub(crate) fn parse_bootstrap<I, S>(servers: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    servers
+        .into_iter()
+        .flat_map(|s| {
+            s.as_ref()
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

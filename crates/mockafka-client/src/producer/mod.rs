@@ -120,16 +120,7 @@ impl<K: Serializer, V: Serializer> ProducerBuilder<K, V> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.cfg.bootstrap = servers
-            .into_iter()
-            .flat_map(|s| {
-                s.as_ref()
-                    .split(',')
-                    .map(|p| p.trim().to_owned())
-                    .filter(|p| !p.is_empty())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        self.cfg.bootstrap = crate::pool::parse_bootstrap(servers);
         self
     }
 

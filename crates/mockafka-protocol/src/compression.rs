@@ -99,7 +99,8 @@ pub fn compress(codec: Compression, input: &[u8], out: &mut Vec<u8>) {
 ///
 /// Snappy accepts both xerial framing and a plain raw snappy block; lz4 accepts independent
 /// and linked blocks, with or without content size and checksums; gzip accepts several
-/// concatenated members; zstd accepts several concatenated frames and skippable frames.
+/// concatenated members; zstd accepts several concatenated frames and skippable frames, but
+/// refuses a frame whose window exceeds the larger of `limit` and 8 MiB (see the zstd module).
 ///
 /// # Errors
 /// [`BatchError::TooLarge`] past `limit`; [`BatchError::Decompression`] for malformed input.
@@ -327,10 +328,13 @@ mod zstd {
     const FRAME_MAGIC: u32 = 0xFD2F_B528;
     const SKIPPABLE_MAGIC_MASK: u32 = 0xFFFF_FFF0;
     const SKIPPABLE_MAGIC: u32 = 0x184D_2A50;
-    /// Windows up to this size are always accepted (zstd's level 19 uses 8 MiB); larger
-    /// ones only up to the caller's limit. The decoder keeps up to a window of output
-    /// buffered before handing any out, so an unchecked window would let a frame make it
-    /// hold gigabytes regardless of the limit.
+    /// Windows up to this size are always accepted (zstd levels up to 19 use at most 8 MiB);
+    /// larger ones only up to the caller's limit (so level 20-21 frames pass at the default
+    /// 64 MiB limit, and level-22 streaming frames, with their 128 MiB window, need a limit
+    /// of 128 MiB). Why check at all: the decoder keeps up to a window of output buffered
+    /// before it hands any out, so an unchecked window would let one frame make it hold
+    /// gigabytes whatever the limit; with this check a decode holds at most about twice the
+    /// limit.
     const ALWAYS_ACCEPTED_WINDOW: u64 = 8 << 20;
 
     pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) {

@@ -69,11 +69,12 @@ pub fn encode_frame(body: &[u8], out: &mut BytesMut) -> Result<(), ProtocolError
 }
 
 /// Fuzz entry point: splits frames off arbitrary bytes and decodes each as a request.
-/// Never panics.
+/// Panics only if the decoder and the schema disagree on a message's length (see
+/// [`crate::validate::DISAGREEMENT`]).
 pub fn fuzz_frames(data: &[u8]) {
     let mut buf = BytesMut::from(data);
     while let Ok(Some(frame)) = split_frame(&mut buf, 1 << 20) {
-        let _ = crate::request::decode_request(frame);
+        crate::validate::assert_agreement(&crate::request::decode_request(frame));
     }
 }
 

@@ -5,10 +5,11 @@
 //! compression codecs.
 //!
 //! Every function here is total: no input, however malformed, panics, aborts or hangs.
-//! Message schemas come from [`kafka_protocol`]; before any of its decoders sees a frame,
-//! [`validate`] walks the frame against the message's schema and rejects any array or string
-//! whose length exceeds the bytes that remain, so that no decoder pre-allocates from a length
-//! read off the wire.
+//! Message types come from [`kafka_protocol`]; before any of its decoders sees a frame,
+//! [`validate`] walks the frame against the message's wire schema ([`validate::schema`], one
+//! per request and response of every API served) and rejects any array or string whose
+//! length exceeds the bytes that remain, so that no decoder pre-allocates from a length read
+//! off the wire.
 //!
 //! ```
 //! use mockafka_protocol::{frame, request::{decode_request, Request}};

@@ -44,6 +44,23 @@ macro_rules! requests {
             })
         }
 
+        /// Decodes `frame` as the response of `key` at `version` with
+        /// [`crate::response::decode_response`], discarding the body: the response decode path
+        /// for a key known only at run time. `None` when `key` is not served.
+        pub(crate) fn decode_response_dyn(
+            key: ApiKey,
+            version: i16,
+            frame: Bytes,
+        ) -> Option<Result<(), ProtocolError>> {
+            Some(match key {
+                $(ApiKey::$variant => crate::response::decode_response::<
+                    <$ty as kafka_protocol::protocol::Request>::Response,
+                >(key, version, frame)
+                .map(drop),)*
+                _ => return None,
+            })
+        }
+
         #[cfg(test)]
         pub(crate) const ALL_KEYS: &[ApiKey] = &[$(ApiKey::$variant),*];
     };
@@ -150,8 +167,13 @@ pub fn decode_request(frame: Bytes) -> Result<DecodedRequest, ProtocolError> {
     let mut buf = frame;
     let header =
         RequestHeader::decode(&mut buf, header_version).map_err(|e| malformed(e.to_string()))?;
-    validate::request(api_key, version, &buf).map_err(|e| malformed(e.to_string()))?;
+    let body_len =
+        validate::request_len(api_key, version, &buf).map_err(|e| malformed(e.to_string()))?;
+    let before = buf.len();
     let body = match decode_body(api_key, version, &mut buf) {
+        Some(Ok(_)) if before - buf.len() != body_len => {
+            return Err(malformed(validate::DISAGREEMENT.to_owned()))
+        }
         Some(Ok(body)) => body,
         Some(Err(e)) => return Err(malformed(e.to_string())),
         None => {
@@ -197,9 +219,10 @@ where
     Ok(out)
 }
 
-/// Fuzz entry point: decodes arbitrary bytes as a request frame. Never panics.
+/// Fuzz entry point: decodes arbitrary bytes as a request frame. Panics only if the
+/// decoder and the schema disagree on a message's length (see [`validate::DISAGREEMENT`]).
 pub fn fuzz_decode(data: &[u8]) {
-    let _ = decode_request(Bytes::copy_from_slice(data));
+    validate::assert_agreement(&decode_request(Bytes::copy_from_slice(data)));
 }
 
 #[cfg(test)]

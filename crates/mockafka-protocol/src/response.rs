@@ -8,7 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
 
-use crate::{validate, ProtocolError};
+use crate::{validate, versions, ProtocolError};
 
 /// Writes the frame size into the first four bytes of `frame`.
 pub(crate) fn patch_size(frame: &mut BytesMut) -> Result<(), ProtocolError> {
@@ -87,7 +87,32 @@ where
     let mut buf = frame;
     let header =
         ResponseHeader::decode(&mut buf, header_version).map_err(|e| malformed(e.to_string()))?;
-    validate::response(key, version, &buf).map_err(|e| malformed(e.to_string()))?;
+    let body_len =
+        validate::response_len(key, version, &buf).map_err(|e| malformed(e.to_string()))?;
+    let before = buf.len();
     let body = R::decode(&mut buf, version).map_err(|e| malformed(e.to_string()))?;
+    if before - buf.len() != body_len {
+        return Err(malformed(validate::DISAGREEMENT.to_owned()));
+    }
     Ok((header, body))
+}
+
+/// Fuzz entry point: the first byte picks a served API (modulo the table's length), the
+/// second a version within its served range, and the rest is decoded as that response's
+/// frame (bytes after the size prefix). Panics only if the decoder and the schema disagree
+/// on a message's length (see [`validate::DISAGREEMENT`]).
+pub fn fuzz_decode(data: &[u8]) {
+    let [api, version, frame @ ..] = data else {
+        return;
+    };
+    let Some(range) = versions::SERVED.get(usize::from(*api) % versions::SERVED.len()) else {
+        return;
+    };
+    let span = (range.max - range.min).saturating_add(1).max(1);
+    let version = range.min + i16::from(*version) % span;
+    if let Some(result) =
+        crate::request::decode_response_dyn(range.key, version, Bytes::copy_from_slice(frame))
+    {
+        validate::assert_agreement(&result);
+    }
 }

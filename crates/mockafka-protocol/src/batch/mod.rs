@@ -58,7 +58,7 @@ use std::fmt;
 mod record;
 
 pub use crate::compression::Compression;
-pub use record::{fuzz_decode, DecodeLimits, Record, RecordBatch, RecordHeader};
+pub use record::{decode_all, fuzz_decode, DecodeLimits, Record, RecordBatch, RecordHeader};
 
 /// Length of the fixed header of a v2 batch, up to and including the record count.
 pub const BATCH_HEADER_LEN: usize = 61;

@@ -5,8 +5,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
     verify_crc, BatchError, BatchHeader, Batches, TimestampType, ATTRIBUTES_OFFSET,
-    BATCH_HEADER_LEN, BATCH_LENGTH_OFFSET, CONTROL_BIT, CRC_OFFSET, LOG_OVERHEAD, MAGIC_V2,
-    TIMESTAMP_TYPE_BIT, TRANSACTIONAL_BIT,
+    BATCH_HEADER_LEN, CONTROL_BIT, CRC_OFFSET, LOG_OVERHEAD, MAGIC_V2, TIMESTAMP_TYPE_BIT,
+    TRANSACTIONAL_BIT,
 };
 use crate::compression::{self, Compression};
 
@@ -142,7 +142,8 @@ impl RecordBatch {
     /// Appends the encoded batch to `out`: record offsets and timestamps are written as
     /// deltas from `base_offset` and `base_timestamp`, the last offset delta is the last
     /// record's, the records are compressed with `compression`, and the CRC is computed.
-    /// Every other header field is written as given.
+    /// Every other header field is written as given. In a log-append-time batch the record
+    /// timestamps are not written (deltas 0): readers report `max_timestamp` for every record.
     ///
     /// # Errors
     /// [`BatchError::Encode`] if the record offsets do not increase from `base_offset`, a
@@ -163,10 +164,15 @@ impl RecordBatch {
                     ))
                 })?;
             previous_delta = Some(offset_delta);
-            let timestamp_delta = record
-                .timestamp
-                .checked_sub(self.base_timestamp)
-                .ok_or_else(|| BatchError::Encode("timestamp delta overflows".into()))?;
+            // Readers of a log-append-time batch take every record's timestamp from the
+            // max timestamp, so the record deltas carry nothing and are written as 0.
+            let timestamp_delta = match self.timestamp_type {
+                TimestampType::LogAppendTime => 0,
+                TimestampType::CreateTime => record
+                    .timestamp
+                    .checked_sub(self.base_timestamp)
+                    .ok_or_else(|| BatchError::Encode("timestamp delta overflows".into()))?,
+            };
             encode_record(record, offset_delta, timestamp_delta, &mut records)?;
         }
         let record_count = i32::try_from(self.records.len())
@@ -215,7 +221,6 @@ impl RecordBatch {
         out.put_i32(record_count);
         out.put_slice(section);
         debug_assert_eq!(out.len() - start, BATCH_HEADER_LEN + section.len());
-        debug_assert_eq!(BATCH_LENGTH_OFFSET, 8);
         let crc = crc32c::crc32c(&out[start + ATTRIBUTES_OFFSET..]);
         out[start + CRC_OFFSET..start + CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
         Ok(())
@@ -239,6 +244,25 @@ impl RecordBatch {
     }
 }
 
+/// Decodes every whole batch of a records field (as a Fetch response carries it), in order.
+/// A trailing partial batch, which a broker may send when a fetch size limit cuts a batch,
+/// ends the list silently, as in Kafka's consumer.
+///
+/// # Errors
+/// The first error of [`RecordBatch::decode`] on a whole batch, or
+/// [`BatchError::UnsupportedMagic`] for a batch in an older message format.
+pub fn decode_all(records: &[u8], limits: &DecodeLimits) -> Result<Vec<RecordBatch>, BatchError> {
+    let mut out = Vec::new();
+    for item in super::batches(records) {
+        match item {
+            Ok((_, batch)) => out.push(RecordBatch::decode(batch, limits)?),
+            Err(BatchError::Truncated) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 /// Decodes a batch without checking its CRC (the fuzz target uses this to reach the
 /// decompressors and the record parser with arbitrary bytes).
 fn decode_unverified(batch: &[u8], limits: &DecodeLimits) -> Result<RecordBatch, BatchError> {
@@ -254,7 +278,11 @@ fn decode_unverified(batch: &[u8], limits: &DecodeLimits) -> Result<RecordBatch,
     let section = batch
         .get(BATCH_HEADER_LEN..header.total_size())
         .ok_or(BatchError::Truncated)?;
-    let section = if compression == Compression::None {
+    let section = if record_count == 0 {
+        // As Kafka's own reader does: an empty batch (which compaction leaves behind to keep
+        // producer state) has no records to read, whatever its codec bits say.
+        Bytes::new()
+    } else if compression == Compression::None {
         if section.len() > limits.max_uncompressed_bytes {
             return Err(BatchError::TooLarge {
                 limit: limits.max_uncompressed_bytes,
@@ -397,27 +425,54 @@ fn encode_record(
     timestamp_delta: i64,
     out: &mut Vec<u8>,
 ) -> Result<(), BatchError> {
-    // The length prefix comes first, so the body is assembled aside.
-    let mut body = Vec::with_capacity(16);
-    body.push(0); // record attributes: unused
-    put_varlong(&mut body, timestamp_delta);
-    put_varint(&mut body, i64::from(offset_delta));
-    put_nullable_bytes(&mut body, record.key.as_deref())?;
-    put_nullable_bytes(&mut body, record.value.as_deref())?;
-    put_len(&mut body, record.headers.len())?;
+    // The length prefix comes first: size the body, then write it straight into `out`.
+    let mut body_len = 1 + varint_len(timestamp_delta) + varint_len(i64::from(offset_delta));
+    body_len += nullable_len(record.key.as_deref())? + nullable_len(record.value.as_deref())?;
+    body_len += varint_len(i64::from(checked_len(record.headers.len())?));
     for header in &record.headers {
-        put_len(&mut body, header.key.len())?;
-        body.extend_from_slice(header.key.as_bytes());
-        put_nullable_bytes(&mut body, header.value.as_deref())?;
+        body_len += nullable_len(Some(header.key.as_bytes()))?;
+        body_len += nullable_len(header.value.as_deref())?;
     }
-    put_len(out, body.len())?;
-    out.extend_from_slice(&body);
+    put_len(out, body_len)?;
+    let start = out.len();
+    out.reserve(body_len);
+    out.push(0); // record attributes: unused
+    put_varlong(out, timestamp_delta);
+    put_varint(out, i64::from(offset_delta));
+    put_nullable_bytes(out, record.key.as_deref())?;
+    put_nullable_bytes(out, record.value.as_deref())?;
+    put_len(out, record.headers.len())?;
+    for header in &record.headers {
+        put_len(out, header.key.len())?;
+        out.extend_from_slice(header.key.as_bytes());
+        put_nullable_bytes(out, header.value.as_deref())?;
+    }
+    debug_assert_eq!(out.len() - start, body_len);
     Ok(())
 }
 
+fn checked_len(len: usize) -> Result<i32, BatchError> {
+    i32::try_from(len).map_err(|_| BatchError::Encode("length exceeds i32".into()))
+}
+
+/// Bytes a zigzag varint/varlong of `v` takes.
+fn varint_len(v: i64) -> usize {
+    let zigzag = u64::from_ne_bytes(((v << 1) ^ (v >> 63)).to_ne_bytes());
+    let bits = 64 - zigzag.leading_zeros();
+    // `bits` is at most 64, so this is at most 10
+    usize::try_from(bits.div_ceil(7).max(1)).unwrap_or(10)
+}
+
+/// Bytes a nullable length-prefixed field takes.
+fn nullable_len(bytes: Option<&[u8]>) -> Result<usize, BatchError> {
+    Ok(match bytes {
+        None => 1,
+        Some(b) => varint_len(i64::from(checked_len(b.len())?)) + b.len(),
+    })
+}
+
 fn put_len(out: &mut Vec<u8>, len: usize) -> Result<(), BatchError> {
-    let len = i32::try_from(len).map_err(|_| BatchError::Encode("length exceeds i32".into()))?;
-    put_varint(out, i64::from(len));
+    put_varint(out, i64::from(checked_len(len)?));
     Ok(())
 }
 
@@ -530,11 +585,15 @@ impl Reader<'_> {
     }
 }
 
-/// Runs the batch parsers over arbitrary bytes; never panics. This is the body of the
+/// Runs the batch parsers over arbitrary bytes. This is the body of the
 /// `batch_decode` fuzz target: it splits `data` into batches, and for each one parses the
 /// header, checks the CRC, decodes it fully (and once more ignoring the CRC, so that the
-/// decompressors and the record parser see arbitrary input) with small limits, and checks
-/// that whatever decodes re-encodes to the same records.
+/// decompressors and the record parser see arbitrary input) with small limits (1 MiB, 10 000
+/// records), and checks that whatever decodes re-encodes to the same batch.
+///
+/// # Panics
+/// Only on a bug: if a decoded batch does not re-encode, or re-encodes to something that
+/// decodes differently (the fuzzer's oracle). Malformed input is never a panic.
 pub fn fuzz_decode(data: &[u8]) {
     let limits = DecodeLimits {
         max_uncompressed_bytes: 1 << 20,

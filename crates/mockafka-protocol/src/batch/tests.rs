@@ -634,3 +634,71 @@ fn varint_extremes_round_trip() {
     let decoded = RecordBatch::decode(&encode(&b), &DecodeLimits::default()).unwrap();
     assert_eq!(decoded, b);
 }
+
+#[test]
+fn log_append_time_encodes_whatever_the_timestamps() {
+    // found by the fuzzer: a log-append-time batch whose max timestamp is far from its base
+    // timestamp decoded fine but did not re-encode (the record delta overflowed)
+    let b = RecordBatch {
+        timestamp_type: TimestampType::LogAppendTime,
+        base_timestamp: i64::MAX,
+        max_timestamp: i64::MIN,
+        records: vec![
+            value_record(0, i64::MIN, b"a"),
+            value_record(1, i64::MIN, b"b"),
+        ],
+        ..RecordBatch::default()
+    };
+    let wire = encode(&b);
+    assert_eq!(
+        RecordBatch::decode(&wire, &DecodeLimits::default()).unwrap(),
+        b
+    );
+}
+
+#[test]
+fn empty_batches_decode_whatever_their_codec_bits() {
+    // what compaction leaves behind: a header, no records, possibly the old codec bits
+    let b = reseal(raw_batch(40, 0x04, &[]));
+    let decoded = RecordBatch::decode(&b, &DecodeLimits::default()).unwrap();
+    assert!(decoded.records.is_empty());
+    assert_eq!(decoded.compression, Compression::Zstd);
+    assert_eq!(decoded.base_offset, 40);
+}
+
+#[test]
+fn decode_all_reads_every_batch_and_stops_at_a_partial_one() {
+    let first = hand_built_model();
+    let mut second = hand_built_model();
+    second.compression = Compression::Snappy;
+    for r in &mut second.records {
+        r.offset += 3;
+    }
+    second.base_offset = 103;
+    let mut wire = [encode(&first), encode(&second)].concat();
+    let limits = DecodeLimits::default();
+    assert_eq!(
+        decode_all(&wire, &limits).unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    let whole = wire.len();
+    wire.extend_from_slice(&encode(&first)[..30]);
+    assert_eq!(
+        decode_all(&wire, &limits).unwrap(),
+        vec![first.clone(), second]
+    );
+    assert_eq!(decode_all(&[], &limits).unwrap(), vec![]);
+    // a corrupt batch is an error, not the end
+    wire[whole - 1] ^= 1;
+    assert!(matches!(
+        decode_all(&wire, &limits),
+        Err(BatchError::CorruptCrc { .. })
+    ));
+    // an old message format is an error
+    let mut old = encode(&first);
+    old[MAGIC_OFFSET] = 1;
+    assert_eq!(
+        decode_all(&old, &limits),
+        Err(BatchError::UnsupportedMagic(1))
+    );
+}

@@ -1,1 +1,12 @@
 //! Integration tests of mockafka-protocol.
+
+mod batch;
+mod batch_corpus;
+mod corpus;
+mod differential;
+mod frames;
+mod hazards;
+mod roundtrip;
+mod typed;
+mod vectors;
+mod wire;

@@ -5,7 +5,9 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use mockafka::cluster::{BrokerId, Cluster, ClusterBuilder, TopicSpec};
+use mockafka::cluster::{
+    BrokerId, Cluster, ClusterBuilder, Compression, RecordView, TimestampType, TopicSpec,
+};
 
 const HELP: &str = "\
 mockafka: an in-memory Kafka cluster speaking the real wire protocol
@@ -20,7 +22,7 @@ OPTIONS:
     --partitions N            partitions of auto-created topics (default 1)
     --topic NAME[:PARTITIONS] create a topic at start (repeatable; default partitions as above)
     --no-auto-create          do not create unknown topics on Metadata requests
-    --log-level LEVEL         tracing filter for stderr logs, e.g. debug or mockafka=trace
+    --log-level LEVEL         tracing filter for stderr logs, e.g. debug or mockafka_cluster=trace
                               (default warn)
     -h, --help                print this help
 
@@ -36,6 +38,9 @@ STDIN COMMANDS (one per line; each answered with a line `ok ...` or `error: ...`
     add-partitions NAME TOTAL            grow a topic to TOTAL partitions
     delete-records TOPIC PARTITION OFFSET  move the log start offset (-1: high watermark)
     partition TOPIC PARTITION            answers `ok leader=ID epoch=E log_start=S high_watermark=H`
+    records TOPIC PARTITION              answers `ok JSON`: a list of records, each
+                                         {offset, timestamp, timestamp_type, key, value,
+                                         headers: [[key, value]], codec}; bytes as hex or null
 ";
 
 struct Args {
@@ -168,9 +173,72 @@ async fn run_command(cluster: &Cluster, line: &str) -> Result<String, String> {
                 p.high_watermark
             ))
         }
+        ["records", topic, partition] => {
+            let records = cluster.records(topic, i32_of(partition)?).map_err(err)?;
+            let items: Vec<String> = records.iter().map(record_json).collect();
+            Ok(format!("ok [{}]", items.join(",")))
+        }
         [] => Err("empty command".to_owned()),
         _ => Err(format!("unknown command `{line}` (see --help)")),
     }
+}
+
+fn hex(bytes: Option<&[u8]>) -> String {
+    match bytes {
+        None => "null".to_owned(),
+        Some(b) => {
+            let mut s = String::with_capacity(b.len() * 2 + 2);
+            s.push('"');
+            for byte in b {
+                s.push_str(&format!("{byte:02x}"));
+            }
+            s.push('"');
+            s
+        }
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn record_json(r: &RecordView) -> String {
+    let headers: Vec<String> = r
+        .headers
+        .iter()
+        .map(|(k, v)| format!("[{},{}]", json_string(k), hex(v.as_deref())))
+        .collect();
+    let codec = match r.batch.compression {
+        Some(Compression::None) => "none",
+        Some(Compression::Gzip) => "gzip",
+        Some(Compression::Snappy) => "snappy",
+        Some(Compression::Lz4) => "lz4",
+        Some(Compression::Zstd) => "zstd",
+        _ => "unknown",
+    };
+    let timestamp_type = match r.timestamp_type {
+        TimestampType::LogAppendTime => "LogAppendTime",
+        _ => "CreateTime",
+    };
+    format!(
+        "{{\"offset\":{},\"timestamp\":{},\"timestamp_type\":\"{timestamp_type}\",\"key\":{},\"value\":{},\"headers\":[{}],\"codec\":\"{codec}\"}}",
+        r.offset,
+        r.timestamp,
+        hex(r.key.as_deref()),
+        hex(r.value.as_deref()),
+        headers.join(",")
+    )
 }
 
 async fn terminate_signal() {
@@ -212,6 +280,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,7 +5,10 @@ MOCKAFKA_BIN) on ephemeral ports and yields a `Cluster` with its bootstrap serve
 flags go through `start_cluster(...)`.
 
 The binary's contract: it prints `bootstrap.servers=HOST:PORT,...` and then a line
-`mockafka ready` on stdout once every listener is bound, and stops on SIGTERM.
+`mockafka ready` on stdout once every listener is bound, and stops on SIGTERM. It reads
+control commands on stdin (`stop-broker 1`, `move-leader first 0 2`, ... see
+`mockafka --help`) and answers each with one line `ok ...` or `error: ...`;
+`Cluster.command(...)` sends one and returns the answer.
 """
 
 import os
@@ -40,9 +43,26 @@ class Cluster:
     def servers(self):
         return self.bootstrap.split(",")
 
+    def command(self, line):
+        """Sends one stdin control command; returns its `ok ...` answer or raises."""
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        while True:
+            out = self.process.stdout.readline()
+            if not out:
+                raise RuntimeError("mockafka exited: " + "".join(self.output))
+            self.output.append(out)
+            out = out.strip()
+            if out == "ok" or out.startswith("ok "):
+                return out
+            if out.startswith("error:"):
+                raise RuntimeError(f"{line}: {out}")
+
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
+            if self.process.stdin:
+                self.process.stdin.close()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -53,7 +73,9 @@ class Cluster:
 def start_cluster(*args, timeout=30.0):
     """Starts the binary with `--base-port 0` plus `args`; returns a Cluster once ready."""
     cmd = [binary_path(), "--base-port", "0", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     bootstrap = None
     lines = []
     deadline = time.monotonic() + timeout

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use tracing::debug;
 use crate::broker::{self, BrokerSlot};
 use crate::config::{ClusterConfig, TimeSource, TopicSpec};
 use crate::error::ClusterError;
+use crate::fetch_session::FetchSessions;
 use crate::group::{GroupConfig, Groups};
 use crate::topics::{Partition, Topic, Topics};
 use crate::view::{BatchView, BrokerView, PartitionView, TopicView};
@@ -70,6 +72,10 @@ pub(crate) struct Shared {
     pub(crate) producer_ids: Mutex<ProducerIds>,
     /// Every group and committed offset (its own lock, and the timer task's wake-ups).
     pub(crate) groups: Arc<Groups>,
+    /// Fetch requests currently parked in a long poll.
+    pub(crate) parked_fetches: AtomicUsize,
+    /// Guards the incremental fetch sessions of every broker.
+    fetch_sessions: Mutex<FetchSessions>,
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -79,6 +85,10 @@ fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn topics(&self) -> MutexGuard<'_, Topics> {
         relock(&self.topics)
+    }
+
+    pub(crate) fn fetch_sessions(&self) -> MutexGuard<'_, FetchSessions> {
+        relock(&self.fetch_sessions)
     }
 
     pub(crate) fn producer_ids(&self) -> MutexGuard<'_, ProducerIds> {
@@ -372,6 +382,8 @@ impl ClusterBuilder {
             brokers: Mutex::new(slots),
             producer_ids: Mutex::new(ProducerIds::default()),
             groups: Arc::new(Groups::new(group_config, &broker_ids)),
+            parked_fetches: AtomicUsize::new(0),
+            fetch_sessions: Mutex::new(FetchSessions::default()),
         });
         shared.groups.spawn_timer();
         let cluster = Cluster {
@@ -584,6 +596,7 @@ impl Cluster {
         self.shared
             .groups
             .update(|g, now| g.broker_stopped(now, broker.0, &live));
+        self.shared.fetch_sessions().clear_broker(broker.0);
         if let Some(task) = task {
             let _ = task.await;
         }
@@ -651,6 +664,12 @@ impl Cluster {
         drop(state);
         p.changed.notify_waiters();
         Ok(low)
+    }
+
+    /// Fetch requests currently waiting for data (long polls parked on `max_wait_ms`), so a
+    /// test can produce exactly when a consumer is waiting.
+    pub fn parked_fetches(&self) -> usize {
+        self.shared.parked_fetches.load(Ordering::SeqCst)
     }
 
     /// Wall-clock time of the cluster's time source, in ms since the epoch.

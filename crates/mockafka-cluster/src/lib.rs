@@ -36,6 +36,7 @@ mod connection;
 mod dispatch;
 mod error;
 mod group;
+mod fetch_session;
 mod handlers;
 mod log;
 mod offsets;

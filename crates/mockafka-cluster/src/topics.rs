@@ -121,6 +121,8 @@ impl Partition {
 pub(crate) struct PartitionState {
     /// The leader's broker id, or -1 when no broker is live.
     pub(crate) leader: i32,
+    /// The leader chosen at creation: first in the replica list.
+    pub(crate) preferred_leader: i32,
     pub(crate) leader_epoch: i32,
     pub(crate) log: PartitionLog,
     pub(crate) producers: ProducerStates,
@@ -220,6 +222,7 @@ fn new_partition(topic: &Arc<str>, index: i32, leader: i32) -> Arc<Partition> {
         index,
         state: Mutex::new(PartitionState {
             leader,
+            preferred_leader: leader,
             leader_epoch: 0,
             log: PartitionLog::new(0),
             producers: ProducerStates::default(),

@@ -2,7 +2,8 @@
 //!
 //! Answers from the one version table, [`mockafka_protocol::versions::SERVED`]. A request
 //! at a version above 4 gets UNSUPPORTED_VERSION with the supported ranges, encoded as v0
-//! (what every client can read), as Kafka does.
+//! (what every client can read), as Kafka does. From v3, a client software name or version
+//! not matching Kafka's pattern gets INVALID_REQUEST (and no ranges).
 //!
 //! Differences from Kafka: no supported or finalized features are advertised (Kafka lists
 //! `metadata.version` and friends, which only KRaft controllers and KIP-848 clients read).
@@ -44,14 +45,12 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: ApiVersionsRequest) -> ApiVersio
     let invalid = ctx.version >= 3
         && !(valid_software_field(&req.client_software_name)
             && valid_software_field(&req.client_software_version));
-    let code = if invalid {
-        ResponseError::InvalidRequest.code()
-    } else {
-        0
-    };
-    ApiVersionsResponse::default()
-        .with_error_code(code)
-        .with_api_keys(served_ranges())
+    if invalid {
+        // Kafka's error response: the code alone, no ranges.
+        return ApiVersionsResponse::default()
+            .with_error_code(ResponseError::InvalidRequest.code());
+    }
+    ApiVersionsResponse::default().with_api_keys(served_ranges())
 }
 
 /// The answer to an ApiVersions request at a version not served: UNSUPPORTED_VERSION and

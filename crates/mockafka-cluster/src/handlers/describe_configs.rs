@@ -6,7 +6,7 @@
 //! otherwise); UNKNOWN_TOPIC_OR_PARTITION for an unknown topic, INVALID_TOPIC_EXCEPTION for
 //! an illegal name. Broker resources (type 4): the broker's configs, for the receiving
 //! broker's id or "" (the cluster default); another id gets INVALID_REQUEST, as Kafka's
-//! `ConfigHelper` answers. `configuration_keys` filters (unknown keys are left out);
+//! `ConfigHelper` answers. `configuration_keys` filters (null or empty: all; unknown keys are left out);
 //! `include_synonyms` adds the config itself as its one synonym; v3+ carries config types.
 //!
 //! Differences from Kafka: the broker config list is the subset mockafka models (Kafka
@@ -212,9 +212,10 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: DescribeConfigsRequest) -> Descr
                     let configs = entries
                         .into_iter()
                         .filter(|e| {
-                            r.configuration_keys
-                                .as_ref()
-                                .is_none_or(|keys| keys.iter().any(|k| k.as_str() == e.name))
+                            // Null or empty: every config, as Kafka's ConfigHelper does.
+                            r.configuration_keys.as_ref().is_none_or(|keys| {
+                                keys.is_empty() || keys.iter().any(|k| k.as_str() == e.name)
+                            })
                         })
                         .map(|e| {
                             let synonyms = if req.include_synonyms {

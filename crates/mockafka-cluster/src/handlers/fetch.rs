@@ -4,37 +4,44 @@
 //! each up to `min(partition_max_bytes, what remains of max_bytes)`; the first partition
 //! that has data returns at least one whole batch however large; a fetch offset inside a
 //! batch returns that whole batch. Errors per partition: UNKNOWN_TOPIC_OR_PARTITION,
-//! NOT_LEADER_OR_FOLLOWER (with the current leader, v12), FENCED_LEADER_EPOCH /
+//! NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH /
 //! UNKNOWN_LEADER_EPOCH (v9+), OFFSET_OUT_OF_RANGE; `last_fetched_epoch` (v12) yields a
 //! diverging epoch. When fewer than `min_bytes` are available and no partition failed, the
 //! request waits up to `max_wait_ms`, woken by appends and leader changes, then reads again.
 //!
-//! Fetch sessions (KIP-227): the broker never creates one (as Kafka with
-//! `max.incremental.fetch.session.cache.slots=0`): a full fetch (epoch 0 or -1) is answered
-//! sessionless with session id 0, so clients go on sending full fetches; any other session
-//! id or epoch gets FETCH_SESSION_ID_NOT_FOUND.
+//! Fetch sessions (KIP-227, v7+), as Kafka's `FetchManager`: epoch -1 is sessionless (a
+//! session id given is closed); epoch 0 is a full fetch that creates a session when the
+//! cache (1000 per broker) has room, else answers session id 0; a later epoch is an
+//! incremental fetch of the session's partitions (those listed are added or updated, the
+//! forgotten ones removed) answering only partitions with records, a changed high
+//! watermark or log start offset, or an error. Unknown session: FETCH_SESSION_ID_NOT_FOUND;
+//! wrong epoch: INVALID_FETCH_SESSION_EPOCH. See `fetch_session.rs`.
 //!
 //! Differences from Kafka: only whole batches are returned (Kafka may end a response with
 //! a truncated batch, which clients discard; a later partition whose first batch does not
-//! fit gets no records here instead of a partial one). No incremental fetch sessions.
+//! fit gets no records here instead of a partial one). Session eviction when the cache is
+//! full is simplified to: the least recently used session idle for 2 minutes, else the
+//! smallest session smaller than the new one.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::fetch_request::FetchPartition;
 use kafka_protocol::messages::fetch_response::{
-    EpochEndOffset, FetchableTopicResponse, LeaderIdAndEpoch, PartitionData,
+    EpochEndOffset, FetchableTopicResponse, PartitionData,
 };
 use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, TopicName};
 use kafka_protocol::ResponseError;
 use tokio::sync::futures::Notified;
 use tokio::time::Instant;
 
+use super::str_bytes;
 use crate::dispatch::RequestCtx;
+use crate::fetch_session::{PartitionAnswer, PartitionRequest, SessionContext};
 use crate::topics::Partition;
 
 /// Kafka's isolation level READ_COMMITTED.
@@ -43,13 +50,13 @@ const READ_COMMITTED: i8 = 1;
 /// One requested partition, resolved.
 struct Target {
     topic: TopicName,
-    request: FetchPartition,
+    request: PartitionRequest,
     partition: Option<Arc<Partition>>,
 }
 
-/// What one read of all partitions found.
+/// What one read of all partitions found, in target order.
 struct Read {
-    topics: Vec<FetchableTopicResponse>,
+    partitions: Vec<(TopicName, PartitionData)>,
     bytes: usize,
     error: bool,
 }
@@ -71,7 +78,7 @@ fn read_all(
     max_bytes: usize,
     isolation_level: i8,
 ) -> Read {
-    let mut out: Vec<FetchableTopicResponse> = Vec::new();
+    let mut out: Vec<(TopicName, PartitionData)> = Vec::with_capacity(targets.len());
     let mut remaining = max_bytes;
     let mut min_one = true;
     let mut total = 0usize;
@@ -97,16 +104,10 @@ fn read_all(
                     None
                 };
                 if let Some(code) = fail {
+                    // The current leader is only reported from v16 (KIP-951), which is
+                    // not served.
                     error = true;
-                    let mut d = error_partition(index, code);
-                    if code == ResponseError::NotLeaderOrFollower && state.leader >= 0 {
-                        d = d.with_current_leader(
-                            LeaderIdAndEpoch::default()
-                                .with_leader_id(BrokerId(state.leader))
-                                .with_leader_epoch(state.leader_epoch),
-                        );
-                    }
-                    d
+                    error_partition(index, code)
                 } else {
                     let log = &state.log;
                     let hw = log.high_watermark();
@@ -132,7 +133,7 @@ fn read_all(
                         )
                         .with_records(Some(Bytes::new()))
                     } else {
-                        let limit = usize::try_from(t.request.partition_max_bytes)
+                        let limit = usize::try_from(t.request.max_bytes)
                             .unwrap_or(0)
                             .min(remaining);
                         match log.read(t.request.fetch_offset, limit, min_one) {
@@ -154,19 +155,56 @@ fn read_all(
                 }
             }
         };
+        out.push((t.topic.clone(), data));
+    }
+    Read {
+        partitions: out,
+        bytes: total,
+        error,
+    }
+}
+
+/// Groups partitions by topic, keeping their order.
+fn by_topic(
+    partitions: impl IntoIterator<Item = (TopicName, PartitionData)>,
+) -> Vec<FetchableTopicResponse> {
+    let mut out: Vec<FetchableTopicResponse> = Vec::new();
+    for (topic, data) in partitions {
         match out.last_mut() {
-            Some(last) if last.topic == t.topic => last.partitions.push(data),
+            Some(last) if last.topic == topic => last.partitions.push(data),
             _ => out.push(
                 FetchableTopicResponse::default()
-                    .with_topic(t.topic.clone())
+                    .with_topic(topic)
                     .with_partitions(vec![data]),
             ),
         }
     }
-    Read {
-        topics: out,
-        bytes: total,
-        error,
+    out
+}
+
+fn answer_of(d: &PartitionData) -> PartitionAnswer {
+    PartitionAnswer {
+        has_records: d.records.as_ref().is_some_and(|r| !r.is_empty()),
+        error: d.error_code != 0,
+        diverging: d.diverging_epoch.epoch >= 0,
+        high_watermark: d.high_watermark,
+        log_start_offset: d.log_start_offset,
+    }
+}
+
+/// Counts a parked fetch while alive (also when the wait is cancelled).
+struct Parked<'a>(&'a AtomicUsize);
+
+impl<'a> Parked<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -184,29 +222,61 @@ async fn any_notified(waits: &mut [Pin<Box<Notified<'_>>>]) {
 }
 
 pub(crate) async fn handle(ctx: &RequestCtx<'_>, req: FetchRequest) -> FetchResponse {
-    if ctx.version >= 7 {
-        let full = req.session_epoch == 0 || req.session_epoch == -1;
-        if req.session_id != 0 || !full {
+    let requests: Vec<PartitionRequest> = req
+        .topics
+        .iter()
+        .flat_map(|t| {
+            t.partitions.iter().map(|p| PartitionRequest {
+                topic: t.topic.to_string(),
+                partition: p.partition,
+                fetch_offset: p.fetch_offset,
+                max_bytes: p.partition_max_bytes,
+                current_leader_epoch: p.current_leader_epoch,
+                last_fetched_epoch: p.last_fetched_epoch,
+            })
+        })
+        .collect();
+    let session_now = std::time::Instant::now();
+    let context = if ctx.version >= 7 {
+        let forgotten: Vec<(String, i32)> = req
+            .forgotten_topics_data
+            .iter()
+            .flat_map(|t| t.partitions.iter().map(|&p| (t.topic.to_string(), p)))
+            .collect();
+        ctx.shared().fetch_sessions().context(
+            ctx.broker_id,
+            req.session_id,
+            req.session_epoch,
+            &requests,
+            &forgotten,
+            session_now,
+        )
+    } else {
+        SessionContext::Sessionless
+    };
+    let to_read = match &context {
+        SessionContext::Error(code) => {
             return FetchResponse::default()
-                .with_error_code(ResponseError::FetchSessionIdNotFound.code())
+                .with_error_code(code.code())
                 .with_session_id(0);
         }
-    }
+        SessionContext::Incremental { partitions, .. } => partitions.clone(),
+        SessionContext::Sessionless | SessionContext::Full => requests,
+    };
     let targets: Vec<Target> = {
         let topics = ctx.topics();
-        req.topics
+        to_read
             .into_iter()
-            .flat_map(|t| {
-                let topic = t.topic;
-                let found = topics.get(&topic);
-                t.partitions
-                    .into_iter()
-                    .map(|request| Target {
-                        topic: topic.clone(),
-                        partition: found.and_then(|f| f.partition(request.partition)).cloned(),
-                        request,
-                    })
-                    .collect::<Vec<_>>()
+            .map(|request| {
+                let partition = topics
+                    .get(&request.topic)
+                    .and_then(|t| t.partition(request.partition))
+                    .cloned();
+                Target {
+                    topic: TopicName(str_bytes(&request.topic)),
+                    request,
+                    partition,
+                }
             })
             .collect()
     };
@@ -215,7 +285,7 @@ pub(crate) async fn handle(ctx: &RequestCtx<'_>, req: FetchRequest) -> FetchResp
     let max_wait = u64::try_from(req.max_wait_ms).unwrap_or(0);
     let deadline = Instant::now() + Duration::from_millis(max_wait);
     let mut expired = false;
-    loop {
+    let read = loop {
         // Register for wake-ups before reading, so an append between the read and the
         // wait is not missed.
         let mut waits: Vec<Pin<Box<Notified<'_>>>> = targets
@@ -227,15 +297,49 @@ pub(crate) async fn handle(ctx: &RequestCtx<'_>, req: FetchRequest) -> FetchResp
         let done =
             expired || max_wait == 0 || targets.is_empty() || read.bytes >= min_bytes || read.error;
         if done {
-            return FetchResponse::default()
-                .with_session_id(0)
-                .with_responses(read.topics);
+            break read;
         }
+        let _parked = Parked::new(&ctx.shared().parked_fetches);
         if tokio::time::timeout_at(deadline, any_notified(&mut waits))
             .await
             .is_err()
         {
             expired = true;
         }
+    };
+    match context {
+        SessionContext::Full => {
+            let answered: Vec<(PartitionRequest, PartitionAnswer)> = targets
+                .iter()
+                .zip(&read.partitions)
+                .map(|(t, (_, d))| (t.request.clone(), answer_of(d)))
+                .collect();
+            let id = ctx
+                .shared()
+                .fetch_sessions()
+                .create(ctx.broker_id, &answered, session_now);
+            FetchResponse::default()
+                .with_session_id(id)
+                .with_responses(by_topic(read.partitions))
+        }
+        SessionContext::Incremental { id, .. } => {
+            let answers: Vec<PartitionAnswer> =
+                read.partitions.iter().map(|(_, d)| answer_of(d)).collect();
+            let keep = ctx
+                .shared()
+                .fetch_sessions()
+                .select(ctx.broker_id, id, &answers);
+            let kept = read
+                .partitions
+                .into_iter()
+                .zip(keep)
+                .filter_map(|(p, k)| k.then_some(p));
+            FetchResponse::default()
+                .with_session_id(id)
+                .with_responses(by_topic(kept))
+        }
+        _ => FetchResponse::default()
+            .with_session_id(0)
+            .with_responses(by_topic(read.partitions)),
     }
 }

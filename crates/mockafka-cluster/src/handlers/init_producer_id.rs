@@ -4,7 +4,8 @@
 //! at epoch 0, as Kafka does (a KIP-360 producer id and epoch in the request are ignored
 //! then). With a transactional id, the id keeps its producer id and the epoch is bumped,
 //! fencing older instances; its timeout must lie within 1 ms and 15 minutes
-//! (`transaction.max.timeout.ms`) or INVALID_TRANSACTION_TIMEOUT.
+//! (`transaction.max.timeout.ms`) or INVALID_TRANSACTION_TIMEOUT; an empty one gets
+//! INVALID_REQUEST.
 //!
 //! Differences from Kafka: transactions themselves are not modelled (their APIs are not
 //! served), so no transaction coordinator is needed here and any broker answers.
@@ -21,6 +22,12 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: InitProducerIdRequest) -> InitPr
     let resp = InitProducerIdResponse::default();
     let (id, epoch) = match req.transactional_id {
         None => ctx.shared().producer_ids().allocate(),
+        Some(tid) if tid.is_empty() => {
+            return resp
+                .with_error_code(ResponseError::InvalidRequest.code())
+                .with_producer_id(ProducerId(-1))
+                .with_producer_epoch(-1);
+        }
         Some(tid) => {
             if req.transaction_timeout_ms <= 0
                 || req.transaction_timeout_ms > MAX_TRANSACTION_TIMEOUT_MS

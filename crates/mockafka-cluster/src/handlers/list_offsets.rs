@@ -128,6 +128,8 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: ListOffsetsRequest) -> ListOffse
                         }
                     }
                     let (timestamp, offset, epoch) = lookup(&state.log, p.timestamp);
+                    // The leader epoch exists from v4 on.
+                    let epoch = if ctx.version >= 4 { epoch } else { -1 };
                     resp.with_timestamp(timestamp)
                         .with_offset(offset)
                         .with_leader_epoch(epoch)

@@ -49,13 +49,14 @@ pub(crate) fn partitions(
             } else {
                 0
             };
-            // Replicas start with the preferred (current) leader, then the others in id
-            // order, as a replica assignment lists them.
+            // Replicas: the preferred leader (the one chosen at creation) first, then the
+            // others in id order; fixed however leadership moves, as an assignment is.
+            let preferred = state.preferred_leader;
             let mut replicas: Vec<i32> = Vec::with_capacity(all.len());
-            if leader >= 0 {
-                replicas.push(leader);
+            if all.contains(&preferred) {
+                replicas.push(preferred);
             }
-            replicas.extend(all.iter().copied().filter(|&b| b != leader));
+            replicas.extend(all.iter().copied().filter(|&b| b != preferred));
             let isr = replicas
                 .iter()
                 .copied()

@@ -3,7 +3,9 @@
 //! Per partition, in Kafka's order: unknown topic or partition; the request-level record
 //! checks (exactly one magic-2 batch, zstd only from v7); leadership; then the log checks
 //! (batch size against `max.message.bytes`, CRC, record count, control and sequence
-//! fields, the records themselves, keys on compacted topics); idempotent producer state
+//! fields, the records themselves, keys on compacted topics); for acks=-1, fewer live
+//! brokers (the in-sync replicas) than `min.insync.replicas` gives NOT_ENOUGH_REPLICAS;
+//! idempotent producer state
 //! (a retried batch is acknowledged with its original offset); and the append, which
 //! writes base offset and leader epoch and, for LogAppendTime topics, the timestamp.
 //! acks=0 gets no response, and when any partition failed the connection is closed, as
@@ -112,11 +114,8 @@ fn validate_batch(
     if header.is_transactional() {
         return Err(ResponseError::InvalidTxnState);
     }
-    let limits = DecodeLimits {
-        max_uncompressed_bytes: DecodeLimits::default().max_uncompressed_bytes,
-        max_records: usize::try_from(header.record_count).unwrap_or(0),
-    };
-    let decoded = RecordBatch::decode(batch, &limits).map_err(|e| match e {
+    // Default limits: 64 MiB decompressed, 1 Mi records (a decompression bomb stops there).
+    let decoded = RecordBatch::decode(batch, &DecodeLimits::default()).map_err(|e| match e {
         BatchError::Decompression(_) | BatchError::CorruptCrc { .. } | BatchError::Truncated => {
             ResponseError::CorruptMessage
         }
@@ -152,8 +151,9 @@ fn produce_partition(
     ctx: &RequestCtx<'_>,
     topic: &str,
     data: PartitionProduceData,
+    acks: i16,
 ) -> Result<Appended, Failed> {
-    let (partition, kind, max_bytes, compacted) = {
+    let (partition, kind, max_bytes, compacted, min_isr) = {
         let topics = ctx.topics();
         let t = topics
             .get(topic)
@@ -166,11 +166,17 @@ fn produce_partition(
             .configs
             .get("cleanup.policy")
             .is_some_and(|v| v.contains("compact"));
+        let min_isr = t
+            .configs
+            .get("min.insync.replicas")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1);
         (
             p,
             t.timestamp_kind(),
             t.max_message_bytes(ctx.shared().config.message_max_bytes),
             compacted,
+            min_isr,
         )
     };
     let records = data.records.unwrap_or_default();
@@ -189,6 +195,10 @@ fn produce_partition(
     }
     // Decoding (and decompressing) happens outside the partition lock.
     validate_batch(&header, &batch, max_bytes, compacted)?;
+    // The in-sync replicas are the live brokers (each holds every partition).
+    if acks == -1 && ctx.live_brokers().len() < min_isr {
+        return Err(ResponseError::NotEnoughReplicas.into());
+    }
     let now = ctx.now();
     let log_append_time = (kind == TimestampKind::LogAppendTime).then_some(now);
     let mut state = partition.lock();
@@ -259,7 +269,7 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: ProduceRequest) -> ProduceOutcom
         for data in topic.partition_data {
             let index = data.index;
             let outcome = if valid_acks {
-                produce_partition(ctx, &topic.name, data)
+                produce_partition(ctx, &topic.name, data, req.acks)
             } else {
                 Err(ResponseError::InvalidRequiredAcks.into())
             };

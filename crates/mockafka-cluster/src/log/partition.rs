@@ -237,3 +237,116 @@ impl PartitionLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mockafka_protocol::batch::{BatchHeader, DecodeLimits, Record, RecordBatch};
+
+    fn batch(n: usize) -> (BytesMut, i32) {
+        let records = (0..n)
+            .map(|i| Record {
+                offset: i64::try_from(i).unwrap_or(0),
+                timestamp: 100,
+                key: None,
+                value: Some(bytes::Bytes::from_static(b"value")),
+                headers: Vec::new(),
+            })
+            .collect();
+        let mut out = BytesMut::new();
+        RecordBatch::new(records).encode(&mut out).unwrap();
+        let delta = BatchHeader::parse(&out).unwrap().last_offset_delta;
+        (out, delta)
+    }
+
+    fn log_with(sizes: &[usize]) -> PartitionLog {
+        let mut log = PartitionLog::new(0);
+        for &n in sizes {
+            let (b, d) = batch(n);
+            log.append(b, d, 100, log.latest_epoch(), None).unwrap();
+        }
+        log
+    }
+
+    #[test]
+    fn appends_assign_offsets_and_write_them_into_the_batch() {
+        let log = log_with(&[3, 2]);
+        assert_eq!(log.high_watermark(), 5);
+        let stored: Vec<_> = log.batches().collect();
+        let second = BatchHeader::parse(&stored[1].bytes).unwrap();
+        assert_eq!((second.base_offset, second.partition_leader_epoch), (3, 0));
+        // Offsets and epoch lie outside the CRC: the batch still decodes.
+        let decoded = RecordBatch::decode(&stored[1].bytes, &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.records[1].offset, 4);
+    }
+
+    #[test]
+    fn log_append_time_rewrites_timestamps_and_crc() {
+        let mut log = PartitionLog::new(0);
+        let (b, d) = batch(2);
+        log.append(b, d, 100, 0, Some(777)).unwrap();
+        let stored = log.batches().next().unwrap();
+        assert_eq!(stored.max_timestamp, 777);
+        let decoded = RecordBatch::decode(&stored.bytes, &DecodeLimits::default()).unwrap();
+        assert!(decoded.records.iter().all(|r| r.timestamp == 777));
+    }
+
+    #[test]
+    fn reads_return_whole_batches_within_limits_and_at_least_one() {
+        let log = log_with(&[3, 3, 3]);
+        let size = log.batches().next().unwrap().bytes.len();
+        assert_eq!(log.read(4, usize::MAX, false).unwrap().batches.len(), 2);
+        assert_eq!(log.read(0, size * 2, false).unwrap().batches.len(), 2);
+        assert_eq!(log.read(0, 1, true).unwrap().batches.len(), 1);
+        assert_eq!(log.read(0, 1, false).unwrap().batches.len(), 0);
+        assert_eq!(log.read(9, usize::MAX, true).unwrap().bytes, 0);
+        assert_eq!(
+            log.read(10, 1, true).unwrap_err(),
+            ResponseError::OffsetOutOfRange
+        );
+        assert_eq!(
+            log.read(-1, 1, true).unwrap_err(),
+            ResponseError::OffsetOutOfRange
+        );
+    }
+
+    #[test]
+    fn delete_before_moves_the_log_start_and_drops_whole_batches() {
+        let mut log = log_with(&[3, 3]);
+        assert_eq!(log.delete_before(4), Ok(4));
+        assert_eq!(log.batches().count(), 1);
+        assert_eq!(
+            log.read(3, 10, true).unwrap_err(),
+            ResponseError::OffsetOutOfRange
+        );
+        assert_eq!(log.read(4, usize::MAX, true).unwrap().batches.len(), 1);
+        assert_eq!(log.delete_before(2), Ok(4));
+        assert_eq!(log.delete_before(7), Err(ResponseError::OffsetOutOfRange));
+        assert_eq!(log.delete_before(6), Ok(6));
+        assert_eq!(log.batches().count(), 0);
+        assert_eq!(log.retained_bytes(), 0);
+    }
+
+    #[test]
+    fn the_epoch_cache_answers_as_kafkas() {
+        let mut log = log_with(&[2]);
+        log.begin_epoch(1);
+        let (b, d) = batch(3);
+        log.append(b, d, 100, 1, None).unwrap();
+        log.begin_epoch(3);
+        // Epoch 3 starts at 5 with no records yet; a new epoch at the same offset replaces it.
+        log.begin_epoch(4);
+        assert_eq!(log.latest_epoch(), 4);
+        assert_eq!(log.end_offset_for_epoch(0), (0, 2));
+        assert_eq!(log.end_offset_for_epoch(1), (1, 5));
+        assert_eq!(log.end_offset_for_epoch(3), (1, 5));
+        assert_eq!(log.end_offset_for_epoch(4), (4, 5));
+        assert_eq!(log.end_offset_for_epoch(9), (-1, -1));
+        assert_eq!(log.end_offset_for_epoch(-1), (-1, -1));
+        assert_eq!(log.epoch_for_offset(1), 0);
+        assert_eq!(log.epoch_for_offset(3), 1);
+        log.delete_before(3).unwrap();
+        assert_eq!(log.epoch_for_offset(3), 1);
+        assert_eq!(log.end_offset_for_epoch(0), (0, 3));
+    }
+}

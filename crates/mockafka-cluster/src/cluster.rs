@@ -76,6 +76,8 @@ pub(crate) struct Shared {
     pub(crate) parked_fetches: AtomicUsize,
     /// Guards the incremental fetch sessions of every broker.
     fetch_sessions: Mutex<FetchSessions>,
+    /// Injected faults and the request log (see `faults/`).
+    pub(crate) faults: crate::faults::FaultState,
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -384,6 +386,7 @@ impl ClusterBuilder {
             groups: Arc::new(Groups::new(group_config, &broker_ids)),
             parked_fetches: AtomicUsize::new(0),
             fetch_sessions: Mutex::new(FetchSessions::default()),
+            faults: crate::faults::FaultState::default(),
         });
         shared.groups.spawn_timer();
         let cluster = Cluster {

@@ -17,7 +17,8 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::cluster::Shared;
-use crate::dispatch::{self, Reply, RequestCtx};
+use crate::dispatch::{Reply, RequestCtx};
+use crate::faults;
 use crate::handlers::api_versions;
 
 /// Reads one frame body. `Ok(None)` at a clean end of stream before a frame starts.
@@ -80,7 +81,7 @@ pub(crate) async fn run(
                 let ctx = RequestCtx::new(&shared, broker_id, &header, peer);
                 tokio::select! {
                     _ = stop.changed() => return,
-                    reply = dispatch::dispatch(&ctx, header.correlation_id, body) => reply,
+                    reply = faults::serve(&ctx, header.correlation_id, body) => reply,
                 }
             }
             Err(ProtocolError::UnsupportedVersion {

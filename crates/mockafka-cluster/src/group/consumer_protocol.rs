@@ -16,12 +16,10 @@ impl<'a> Cursor<'a> {
         Some(head)
     }
     fn i16(&mut self) -> Option<i16> {
-        let b = self.take(2)?;
-        Some(i16::from_be_bytes([b[0], b[1]]))
+        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
     }
     fn i32(&mut self) -> Option<i32> {
-        let b = self.take(4)?;
-        Some(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
     }
     fn string(&mut self) -> Option<String> {
         let len = usize::try_from(self.i16()?).ok()?;

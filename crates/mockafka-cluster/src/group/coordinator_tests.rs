@@ -757,6 +757,95 @@ fn list_and_describe() {
     assert_eq!(d.members[0].metadata, subscription(&["t"]));
 }
 
+#[test]
+fn a_member_that_never_syncs_is_removed_after_the_rebalance_timeout() {
+    let mut c = coord();
+    let t0 = Instant::now();
+    let a = stable_single(&mut c, t0);
+    let (b, rb) = join_new(&mut c, t0, params("g", "", "client-b", &["t"]));
+    let mut rb = parked(rb);
+    let _ = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
+    assert_eq!(rb.try_recv().expect("b joined").generation_id, 2);
+    // The leader syncs and keeps heartbeating; b joined but never sends SyncGroup.
+    let _ = answered(sync(
+        &mut c,
+        t0,
+        "g",
+        &a,
+        2,
+        vec![
+            (a.clone(), assignment(&[("t", &[0])])),
+            (b.clone(), assignment(&[("t", &[1])])),
+        ],
+    ));
+    assert_eq!(state(&c, "g"), GroupState::Stable);
+    // (b heartbeats, so only the missing SyncGroup can remove it.)
+    for s in 1..=4 {
+        let now = t0 + ms(s * 7_000);
+        assert_eq!(c.heartbeat(now, "g", &a, None, 2), Ok(()));
+        assert_eq!(c.heartbeat(now, "g", &b, None, 2), Ok(()));
+        c.expire(now);
+    }
+    assert_eq!(c.view("g").expect("g").members.len(), 2);
+    c.expire(t0 + ms(30_000));
+    let v = c.view("g").expect("g");
+    assert_eq!(v.members.len(), 1, "b is dropped at the rebalance timeout");
+    assert_eq!(v.state, GroupState::PreparingRebalance);
+    assert_eq!(
+        c.heartbeat(t0 + ms(30_001), "g", &a, None, 2),
+        Err(ResponseError::RebalanceInProgress)
+    );
+}
+
+#[test]
+fn a_leader_rejoining_a_stable_group_rebalances_a_follower_does_not() {
+    let mut c = coord();
+    let t0 = Instant::now();
+    let a = stable_single(&mut c, t0);
+    let (b, rb) = join_new(&mut c, t0, params("g", "", "client-b", &["t"]));
+    let mut rb = parked(rb);
+    let _ = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
+    let _ = rb.try_recv().expect("b joined");
+    let _ = answered(sync(
+        &mut c,
+        t0,
+        "g",
+        &a,
+        2,
+        vec![
+            (a.clone(), assignment(&[("t", &[0])])),
+            (b.clone(), assignment(&[("t", &[1])])),
+        ],
+    ));
+    let _ = answered(sync(&mut c, t0, "g", &b, 2, vec![]));
+    // A follower with unchanged metadata gets the current generation back.
+    let j = answered(c.join(t0, params("g", &b, "client-b", &["t"])));
+    assert_eq!((j.error, j.generation_id), (None, 2));
+    assert_eq!(state(&c, "g"), GroupState::Stable);
+    // A follower with new metadata, or the leader, starts a rebalance.
+    let _b_rejoin = parked(c.join(t0, params("g", &b, "client-b", &["t", "u"])));
+    assert_eq!(state(&c, "g"), GroupState::PreparingRebalance);
+    let j = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
+    assert_eq!(j.generation_id, 3);
+    assert_eq!(c.view("g").expect("g").generation, 3);
+}
+
+#[test]
+fn a_static_member_rejoining_during_completing_rebalance_restarts_the_rebalance() {
+    let mut c = coord();
+    let t0 = Instant::now();
+    let ja = answered(c.join(t0, static_params("", "ia")));
+    assert_eq!(state(&c, "g"), GroupState::CompletingRebalance);
+    // Restarted before its SyncGroup: the leader may assign the old id, so rebalance.
+    let j = answered(c.join(t0, static_params("", "ia")));
+    assert_ne!(j.member_id, ja.member_id);
+    assert_eq!(j.generation_id, 2);
+    assert_eq!(
+        c.heartbeat(t0, "g", &ja.member_id, Some("ia"), 1),
+        Err(ResponseError::FencedInstanceId)
+    );
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Join(usize),
@@ -764,6 +853,9 @@ enum Op {
     Heartbeat(usize),
     Leave(usize),
     Advance(u64),
+    MoveCoordinator(i32),
+    /// A static member (clients 3 and 4) restarts: joins with its instance id, no member id.
+    StaticRestart(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -773,11 +865,17 @@ fn op() -> impl Strategy<Value = Op> {
         (0..3usize).prop_map(Op::Heartbeat),
         (0..3usize).prop_map(Op::Leave),
         (0..12_000u64).prop_map(Op::Advance),
+        (1..4i32).prop_map(Op::MoveCoordinator),
+        (3..5usize).prop_map(Op::StaticRestart),
+        (3..5usize).prop_map(Op::Join),
+        (3..5usize).prop_map(Op::Sync),
+        (3..5usize).prop_map(Op::Heartbeat),
     ]
 }
 
 #[derive(Default)]
 struct Client {
+    instance_id: Option<String>,
     member_id: String,
     generation: i32,
     leader: bool,
@@ -796,6 +894,8 @@ impl Client {
                 self.members = j.members.iter().map(|m| m.member_id.clone()).collect();
             }
             Some(ResponseError::MemberIdRequired) => self.member_id = j.member_id,
+            // Rediscovers the coordinator and rejoins with the same member id.
+            Some(ResponseError::NotCoordinator) => {}
             Some(_) => self.member_id.clear(),
         }
     }
@@ -819,14 +919,20 @@ proptest! {
     fn random_sequences_keep_the_group_invariants(ops in proptest::collection::vec(op(), 1..80)) {
         let mut c = coord();
         let mut now = Instant::now();
-        let mut clients: Vec<Client> = (0..3).map(|_| Client::default()).collect();
+        let mut clients: Vec<Client> = (0..5)
+            .map(|i| Client { instance_id: (i >= 3).then(|| format!("static-{i}")), ..Client::default() })
+            .collect();
         let mut last_generation = 0;
         for op in ops {
             match op {
                 Op::Join(i) => {
                     let cl = &mut clients[i];
                     if cl.join.is_none() {
-                        let p = params("g", &cl.member_id.clone(), &format!("c{i}"), &["t"]);
+                        let mut p = params("g", &cl.member_id.clone(), &format!("c{i}"), &["t"]);
+                        if cl.instance_id.is_some() {
+                            p.group_instance_id = cl.instance_id.clone();
+                            p.require_known_member_id = false;
+                        }
                         match ready(c.join(now, p)) {
                             Ok(j) => cl.on_join(j),
                             Err(rx) => cl.join = Some(rx),
@@ -841,7 +947,16 @@ proptest! {
                         } else {
                             vec![]
                         };
-                        match ready(sync(&mut c, now, "g", &cl.member_id.clone(), cl.generation, a)) {
+                        let params = SyncParams {
+                            group_id: "g".into(),
+                            member_id: cl.member_id.clone(),
+                            group_instance_id: cl.instance_id.clone(),
+                            generation_id: cl.generation,
+                            protocol_type: None,
+                            protocol_name: None,
+                            assignments: a,
+                        };
+                        match ready(c.sync(now, params)) {
                             Ok(_) => {}
                             Err(rx) => cl.sync = Some(rx),
                         }
@@ -849,7 +964,21 @@ proptest! {
                 }
                 Op::Heartbeat(i) => {
                     let cl = &clients[i];
-                    let _ = c.heartbeat(now, "g", &cl.member_id, None, cl.generation);
+                    let _ = c.heartbeat(now, "g", &cl.member_id, cl.instance_id.as_deref(), cl.generation);
+                }
+                Op::StaticRestart(i) => {
+                    let cl = &mut clients[i];
+                    cl.join = None;
+                    cl.sync = None;
+                    let p = JoinParams {
+                        group_instance_id: cl.instance_id.clone(),
+                        require_known_member_id: false,
+                        ..params("g", "", &format!("c{i}"), &["t"])
+                    };
+                    match ready(c.join(now, p)) {
+                        Ok(j) => cl.on_join(j),
+                        Err(rx) => cl.join = Some(rx),
+                    }
                 }
                 Op::Leave(i) => {
                     let cl = &mut clients[i];
@@ -859,6 +988,13 @@ proptest! {
                 Op::Advance(d) => {
                     now += ms(d);
                     c.expire(now);
+                }
+                Op::MoveCoordinator(b) => {
+                    // The next coordinator loads the last stored generation, which (as in
+                    // Kafka) may be older than an unsynced rebalance that was in progress.
+                    if c.move_coordinator(now, "g", b) {
+                        last_generation = c.groups.get("g").and_then(|g| g.stored.as_ref()).map_or(0, |s| s.generation);
+                    }
                 }
             }
             for cl in &mut clients {
@@ -876,7 +1012,12 @@ proptest! {
             // Only members are parked.
             prop_assert!(g.join_waiters.keys().all(|id| g.members.contains_key(id)));
             prop_assert!(g.sync_waiters.keys().all(|id| g.members.contains_key(id)));
-            prop_assert!(g.members.len() <= 3);
+            prop_assert!(g.members.len() <= 5);
+            // The static member map and the members agree.
+            for (iid, id) in &g.static_members {
+                prop_assert_eq!(g.members.get(id).and_then(|m| m.group_instance_id.as_ref()), Some(iid));
+            }
+            prop_assert_eq!(g.static_members.len(), g.members.values().filter(|m| m.is_static()).count());
             // Empty means no members; a group without members is Empty, or Preparing while a
             // member handed an id by MEMBER_ID_REQUIRED may still come back (as Kafka).
             if g.state == GroupState::Empty {
@@ -889,7 +1030,11 @@ proptest! {
             prop_assert!(g.state != GroupState::Dead);
             if g.state == GroupState::Stable {
                 for m in g.members.values() {
-                    prop_assert_eq!(&m.assignment, &Bytes::from(m.member_id.clone()), "every Stable member has its assignment");
+                    // Assigned by the leader to this member, or to the static member it replaced.
+                    prop_assert!(!m.assignment.is_empty(), "every Stable member has its assignment");
+                    if !m.is_static() {
+                        prop_assert_eq!(&m.assignment, &Bytes::from(m.member_id.clone()));
+                    }
                 }
             }
             if g.state == GroupState::PreparingRebalance {

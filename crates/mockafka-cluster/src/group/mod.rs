@@ -24,7 +24,7 @@ pub(crate) mod placement;
 pub(crate) mod rebalance;
 mod shared;
 
-pub(crate) use shared::Groups;
+pub(crate) use shared::{EmptyGroupId, Groups};
 
 use bytes::Bytes;
 use kafka_protocol::ResponseError;

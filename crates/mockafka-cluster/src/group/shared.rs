@@ -11,6 +11,14 @@ use tokio::time::Instant;
 use super::coordinator::GroupCoordinator;
 use super::GroupConfig;
 
+/// Whether an API accepts the empty group id: Kafka allows it for OffsetCommit,
+/// OffsetFetch, DescribeGroups and DeleteGroups (for old clients and admin tools).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EmptyGroupId {
+    Allowed,
+    Invalid,
+}
+
 /// Every group and committed offset of a cluster.
 #[derive(Debug)]
 pub(crate) struct Groups {
@@ -56,8 +64,17 @@ impl Groups {
         f(&self.lock())
     }
 
-    /// NOT_COORDINATOR unless `broker` coordinates `group_id`.
-    pub(crate) fn not_coordinator(&self, group_id: &str, broker: i32) -> Option<ResponseError> {
+    /// Kafka's `validateGroupStatus`: INVALID_GROUP_ID for an empty group id where the API
+    /// needs one, then NOT_COORDINATOR unless `broker` coordinates `group_id`.
+    pub(crate) fn check(
+        &self,
+        group_id: &str,
+        broker: i32,
+        empty: EmptyGroupId,
+    ) -> Option<ResponseError> {
+        if group_id.is_empty() && empty == EmptyGroupId::Invalid {
+            return Some(ResponseError::InvalidGroupId);
+        }
         (self.read(|c| c.coordinator_for(group_id)) != broker)
             .then_some(ResponseError::NotCoordinator)
     }

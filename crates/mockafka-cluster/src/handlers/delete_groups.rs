@@ -7,6 +7,7 @@ use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 
 pub(crate) fn handle(ctx: &RequestCtx<'_>, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
     let groups = &ctx.shared().groups;
@@ -15,7 +16,7 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: DeleteGroupsRequest) -> DeleteGr
         .into_iter()
         .map(|g| {
             let id = g.0.to_string();
-            let e = match groups.not_coordinator(&id, ctx.broker_id) {
+            let e = match groups.check(&id, ctx.broker_id, EmptyGroupId::Allowed) {
                 Some(e) => Some(e),
                 None => groups
                     .update(|c, _| c.delete_groups(std::slice::from_ref(&id)))

@@ -9,6 +9,7 @@ use kafka_protocol::messages::describe_groups_response::{DescribedGroup, Describ
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse};
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 use crate::handlers::str_bytes;
 
 pub(crate) fn handle(ctx: &RequestCtx<'_>, req: DescribeGroupsRequest) -> DescribeGroupsResponse {
@@ -20,7 +21,7 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: DescribeGroupsRequest) -> Descri
         .map(|g| {
             let group_id = g.0.to_string();
             let d = DescribedGroup::default().with_group_id(g);
-            if let Some(e) = groups.not_coordinator(&group_id, ctx.broker_id) {
+            if let Some(e) = groups.check(&group_id, ctx.broker_id, EmptyGroupId::Allowed) {
                 return d.with_error_code(e.code());
             }
             let s = groups.read(|c| c.describe(&group_id));

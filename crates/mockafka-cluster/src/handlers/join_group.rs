@@ -11,6 +11,7 @@ use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 use kafka_protocol::ResponseError;
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 use crate::group::{JoinParams, JoinResult};
 use crate::handlers::str_bytes;
 
@@ -18,10 +19,10 @@ pub(crate) async fn handle(ctx: &RequestCtx<'_>, req: JoinGroupRequest) -> JoinG
     let v = ctx.version;
     let group_id = req.group_id.0.to_string();
     let member_id = req.member_id.to_string();
-    let result = if let Some(e) = ctx
-        .shared()
-        .groups
-        .not_coordinator(&group_id, ctx.broker_id)
+    let result = if let Some(e) =
+        ctx.shared()
+            .groups
+            .check(&group_id, ctx.broker_id, EmptyGroupId::Invalid)
     {
         JoinResult::error(member_id, e)
     } else {

@@ -8,6 +8,7 @@ use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 use crate::group::LeavingMember;
 
 pub(crate) fn handle(ctx: &RequestCtx<'_>, req: LeaveGroupRequest) -> LeaveGroupResponse {
@@ -28,7 +29,7 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: LeaveGroupRequest) -> LeaveGroup
             group_instance_id: None,
         }]
     };
-    let result = match groups.not_coordinator(group_id, ctx.broker_id) {
+    let result = match groups.check(group_id, ctx.broker_id, EmptyGroupId::Invalid) {
         Some(e) => Err(e),
         None => groups.update(|c, now| c.leave(now, group_id, &leaving)),
     };

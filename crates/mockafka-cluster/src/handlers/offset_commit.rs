@@ -2,7 +2,10 @@
 //!
 //! A commit names a generation and member (checked against the group), or generation -1
 //! and no member id: a simple commit, allowed only while the group has no members. A
-//! partition of an unknown topic gets UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers.
+//! partition of an unknown topic gets UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers. As in
+//! Kafka, a member's commit is accepted while the group is PreparingRebalance (the member
+//! learns of the rebalance from its next heartbeat) and gets REBALANCE_IN_PROGRESS while it
+//! is CompletingRebalance; a commit counts as a heartbeat.
 //! Differences from Kafka: `retention_time_ms` (v2-4) is ignored; offsets never expire.
 
 use kafka_protocol::messages::offset_commit_response::{
@@ -12,6 +15,7 @@ use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 use kafka_protocol::ResponseError;
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 use crate::group::{Committer, OffsetCommitEntry};
 
 pub(crate) fn handle(ctx: &RequestCtx<'_>, req: OffsetCommitRequest) -> OffsetCommitResponse {
@@ -55,12 +59,12 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: OffsetCommitRequest) -> OffsetCo
         },
         generation_id: req.generation_id_or_member_epoch,
     };
-    let results: Vec<Option<ResponseError>> = match groups.not_coordinator(group_id, ctx.broker_id)
-    {
-        Some(e) => vec![Some(e); entries.len()],
-        None if entries.is_empty() => Vec::new(),
-        None => groups.update(|c, now| c.commit_offsets(now, group_id, &who, &entries)),
-    };
+    let results: Vec<Option<ResponseError>> =
+        match groups.check(group_id, ctx.broker_id, EmptyGroupId::Allowed) {
+            Some(e) => vec![Some(e); entries.len()],
+            None if entries.is_empty() => Vec::new(),
+            None => groups.update(|c, now| c.commit_offsets(now, group_id, &who, &entries)),
+        };
     let mut results = results.into_iter();
     let topics = req
         .topics

@@ -9,6 +9,7 @@ use kafka_protocol::messages::offset_delete_response::{
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 
 pub(crate) fn handle(ctx: &RequestCtx<'_>, req: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let groups = &ctx.shared().groups;
@@ -23,7 +24,7 @@ pub(crate) fn handle(ctx: &RequestCtx<'_>, req: OffsetDeleteRequest) -> OffsetDe
                 .map(move |p| (name.clone(), p.partition_index))
         })
         .collect();
-    let result = match groups.not_coordinator(group_id, ctx.broker_id) {
+    let result = match groups.check(group_id, ctx.broker_id, EmptyGroupId::Invalid) {
         Some(e) => Err(e),
         None => groups.update(|c, _| c.delete_offsets(group_id, &asked)),
     };

@@ -16,6 +16,7 @@ use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicNam
 use kafka_protocol::ResponseError;
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 use crate::handlers::str_bytes;
 use crate::offsets::CommittedOffset;
 
@@ -29,7 +30,7 @@ fn fetch(
     partitions: Option<Vec<(String, i32)>>,
 ) -> Result<Fetched, ResponseError> {
     let groups = &ctx.shared().groups;
-    if let Some(e) = groups.not_coordinator(group_id, ctx.broker_id) {
+    if let Some(e) = groups.check(group_id, ctx.broker_id, EmptyGroupId::Allowed) {
         return Err(e);
     }
     Ok(groups.read(|c| c.fetch_offsets(group_id, partitions.as_deref())))

@@ -8,16 +8,17 @@ use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 use kafka_protocol::ResponseError;
 
 use crate::dispatch::RequestCtx;
+use crate::group::EmptyGroupId;
 use crate::group::{SyncParams, SyncResult};
 use crate::handlers::str_bytes;
 
 pub(crate) async fn handle(ctx: &RequestCtx<'_>, req: SyncGroupRequest) -> SyncGroupResponse {
     let v = ctx.version;
     let group_id = req.group_id.0.to_string();
-    let result = if let Some(e) = ctx
-        .shared()
-        .groups
-        .not_coordinator(&group_id, ctx.broker_id)
+    let result = if let Some(e) =
+        ctx.shared()
+            .groups
+            .check(&group_id, ctx.broker_id, EmptyGroupId::Invalid)
     {
         SyncResult::error(e)
     } else {

@@ -555,3 +555,137 @@ async fn bad_group_requests_get_kafka_errors() -> TestResult {
     assert_eq!(r.error_code, 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn every_served_version_of_the_group_apis_answers() -> TestResult {
+    let cluster = Cluster::builder().brokers(1).topic("t", 1).start().await?;
+    let addr = cluster.broker_addr(BrokerId(0)).ok_or("broker")?;
+    let mut c = Conn::open(addr, "client-a").await?;
+    for v in 0..=4 {
+        let req = if v >= 4 {
+            FindCoordinatorRequest::default().with_coordinator_keys(vec![s("x")])
+        } else {
+            FindCoordinatorRequest::default().with_key(s("x"))
+        };
+        let r = c.call(v, &req).await?;
+        let code = if v >= 4 {
+            r.coordinators[0].error_code
+        } else {
+            r.error_code
+        };
+        assert_eq!(code, 0, "FindCoordinator v{v}");
+    }
+    for v in 0..=9i16 {
+        let group = format!("v{v}");
+        let mut req = join_request(&group, "", 10_000);
+        if v >= 5 {
+            req = req.with_group_instance_id(Some(s(&format!("instance-{v}"))));
+        }
+        // Static members (v5+) and pre-v4 clients get their member id at once; v4 needs a
+        // second join.
+        let mut j = c.call(v, &req).await?;
+        if v == 4 {
+            assert_eq!(error(j.error_code), Some(ResponseError::MemberIdRequired));
+            j = c.call(v, &req.clone().with_member_id(j.member_id)).await?;
+        }
+        assert_eq!(j.error_code, 0, "JoinGroup v{v}");
+        assert_eq!(j.generation_id, 1);
+        assert_eq!(j.leader, j.member_id);
+        let me = j.member_id.clone();
+        let sync_v = v.min(5);
+        let mut sync = sync_request(&group, &me, 1, vec![(me.clone(), assignment("t", &[0]))]);
+        if sync_v < 5 {
+            sync = sync.with_protocol_type(None).with_protocol_name(None);
+        }
+        if sync_v >= 3 && v >= 5 {
+            sync = sync.with_group_instance_id(req.group_instance_id.clone());
+        }
+        let r = c.call(sync_v, &sync).await?;
+        assert_eq!(
+            (r.error_code, r.assignment.clone()),
+            (0, assignment("t", &[0])),
+            "SyncGroup v{sync_v}"
+        );
+        let hb_v = v.min(4);
+        let mut hb = heartbeat(&group, &me, 1);
+        if hb_v >= 3 && v >= 5 {
+            hb = hb.with_group_instance_id(req.group_instance_id.clone());
+        }
+        assert_eq!(c.call(hb_v, &hb).await?.error_code, 0, "Heartbeat v{hb_v}");
+        let commit_v = v.clamp(2, 8);
+        let mut oc = commit(&group, &me, 1, "t", 3);
+        if commit_v < 6 {
+            oc.topics[0].partitions[0].committed_leader_epoch = -1;
+        }
+        if commit_v >= 7 && v >= 5 {
+            oc = oc.with_group_instance_id(req.group_instance_id.clone());
+        }
+        let r = c.call(commit_v, &oc).await?;
+        assert_eq!(
+            r.topics[0].partitions[0].error_code, 0,
+            "OffsetCommit v{commit_v}"
+        );
+        let fetch_v = v.clamp(1, 7);
+        let fetch = OffsetFetchRequest::default()
+            .with_group_id(GroupId(s(&group)))
+            .with_topics(Some(vec![OffsetFetchRequestTopic::default()
+                .with_name(TopicName(s("t")))
+                .with_partition_indexes(vec![0])]));
+        let r = c.call(fetch_v, &fetch).await?;
+        assert_eq!(
+            r.topics[0].partitions[0].committed_offset, 3,
+            "OffsetFetch v{fetch_v}"
+        );
+        let d = c
+            .call(
+                v.min(5),
+                &DescribeGroupsRequest::default().with_groups(vec![GroupId(s(&group))]),
+            )
+            .await?;
+        assert_eq!(
+            d.groups[0].group_state.as_str(),
+            "Stable",
+            "DescribeGroups v{}",
+            v.min(5)
+        );
+        let l = c.call(v.min(4), &ListGroupsRequest::default()).await?;
+        assert!(
+            l.groups.iter().any(|g| g.group_id.0.as_str() == group),
+            "ListGroups v{}",
+            v.min(4)
+        );
+        let leave_v = v.min(5);
+        let leave = if leave_v >= 3 {
+            LeaveGroupRequest::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_members(vec![MemberIdentity::default()
+                    .with_member_id(me.clone())
+                    .with_group_instance_id(if v >= 5 {
+                        req.group_instance_id.clone()
+                    } else {
+                        None
+                    })])
+        } else {
+            LeaveGroupRequest::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_member_id(me.clone())
+        };
+        let r = c.call(leave_v, &leave).await?;
+        assert_eq!(r.error_code, 0, "LeaveGroup v{leave_v}");
+        let r = c
+            .call(
+                v.min(2),
+                &DeleteGroupsRequest::default().with_groups_names(vec![GroupId(s(&group))]),
+            )
+            .await?;
+        assert_eq!(r.results[0].error_code, 0, "DeleteGroups v{}", v.min(2));
+    }
+    let r = c
+        .call(
+            0,
+            &OffsetDeleteRequest::default().with_group_id(GroupId(s("nobody"))),
+        )
+        .await?;
+    assert_eq!(error(r.error_code), Some(ResponseError::GroupIdNotFound));
+    Ok(())
+}

@@ -9,6 +9,7 @@
 //! `message.max.bytes`, auto-creation off) always start an embedded one.
 
 mod admin;
+mod consumer;
 mod producer;
 mod resilience;
 

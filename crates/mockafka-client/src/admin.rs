@@ -319,6 +319,11 @@ impl Admin {
         AdminBuilder::default()
     }
 
+    /// An admin client over an existing pool (the consumer's offset look-ups).
+    pub(crate) fn from_pool(pool: Arc<Pool>) -> Admin {
+        Admin { pool }
+    }
+
     fn timeout_ms(&self) -> i32 {
         i32::try_from(self.pool.config().request_timeout.as_millis()).unwrap_or(i32::MAX)
     }

@@ -109,6 +109,26 @@ pub enum ClientError {
         /// The serializer's error.
         source: Arc<dyn std::error::Error + Send + Sync>,
     },
+    /// A consumed key or value could not be deserialized. The consumer's position stays at
+    /// this record; seek past it to skip it (as with the Java client).
+    Deserialization {
+        /// The record's topic.
+        topic: String,
+        /// The record's partition.
+        partition: i32,
+        /// The record's offset.
+        offset: i64,
+        /// The deserializer's error.
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
+    /// A consumer has no position for a partition: the group has no committed offset for it
+    /// (or it is out of range) and the offset reset policy is `None`.
+    NoOffset {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
     /// A record is larger than the producer's `batch_size` limit allows.
     RecordTooLarge {
         /// The record's encoded size in bytes.
@@ -201,6 +221,19 @@ impl fmt::Display for ClientError {
             Self::Serialization { topic, .. } => {
                 write!(f, "cannot serialize a record for topic {topic}")
             }
+            Self::Deserialization {
+                topic,
+                partition,
+                offset,
+                ..
+            } => write!(
+                f,
+                "cannot deserialize the record at {topic}-{partition}@{offset}"
+            ),
+            Self::NoOffset { topic, partition } => write!(
+                f,
+                "no valid offset for partition {topic}-{partition} and no reset policy"
+            ),
             Self::RecordTooLarge { size, max } => {
                 write!(f, "record of {size} bytes exceeds the limit of {max}")
             }
@@ -220,6 +253,7 @@ impl std::error::Error for ClientError {
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             Self::Serialization { source, .. } => Some(source.as_ref()),
+            Self::Deserialization { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }

@@ -1,7 +1,7 @@
 //! # mockafka-client
 //!
-//! A Kafka client that speaks only the wire protocol: a [`Producer`] and an [`Admin`]
-//! client. It works against an embedded mockafka cluster and, unchanged, against real
+//! A Kafka client that speaks only the wire protocol: a [`Producer`], a [`Consumer`] and an
+//! [`Admin`] client. It works against an embedded mockafka cluster and, unchanged, against real
 //! Kafka.
 //!
 //! - Producer: acks 0/1/all, gzip/snappy/lz4/zstd compression, linger and batch size,
@@ -9,6 +9,10 @@
 //!   bounded buffer memory with back-pressure, key and value [`serializer`]s (bytes,
 //!   strings, JSON and MessagePack behind the `json` and `msgpack` features), the Java
 //!   client's partitioner (murmur2 for keyed records, sticky for unkeyed ones).
+//! - Consumer: topic, pattern and manual subscriptions; consumer groups (range,
+//!   roundrobin and cooperative-sticky assignors, static membership) run in the
+//!   background; Kafka's offset reset rules; commits (auto, sync, async); `poll`, `recv`, a
+//!   `Stream`, and a blocking iterator; key and value [`deserializer`]s.
 //! - Admin: create, delete and list topics; add partitions; describe the cluster and
 //!   configs; list and describe groups; list offsets; delete records.
 //! - Connections: one per broker, owned by a reader task that matches responses to
@@ -58,6 +62,8 @@
 
 pub mod admin;
 mod connection;
+pub mod consumer;
+pub mod deserializer;
 pub mod error;
 pub mod partitioner;
 mod pool;
@@ -65,6 +71,11 @@ pub mod producer;
 pub mod serializer;
 
 pub use admin::{Admin, TopicPartition};
+pub use consumer::Consumer;
+pub use consumer::{
+    AssignmentStrategy, BlockingConsumer, ConsumerBuilder, ConsumerRecord, IsolationLevel,
+    OffsetReset, RebalanceListener, TimestampType,
+};
 pub use error::{ClientError, Target};
 pub use producer::{
     Acks, Compression, DeliveryFuture, Header, Producer, ProducerBuilder, ProducerRecord,

@@ -3,7 +3,6 @@
 //! Every broker holds a copy of every partition (replicas = all brokers, in sync at once),
 //! so a partition whose leader stops fails over to a live broker without losing data.
 
-use std::collections::hash_map::RandomState;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -203,7 +202,7 @@ impl Topic {
 pub(crate) struct Topics {
     by_name: BTreeMap<String, Topic>,
     topics_created: usize,
-    ids: RandomState,
+    ids: crate::seed::IdHasher,
 }
 
 impl Default for Topics {
@@ -211,7 +210,7 @@ impl Default for Topics {
         Self {
             by_name: BTreeMap::new(),
             topics_created: 0,
-            ids: RandomState::new(),
+            ids: crate::seed::IdHasher::default(),
         }
     }
 }
@@ -341,6 +340,11 @@ impl Topics {
             configs,
         };
         Ok(self.by_name.entry(name.to_owned()).or_insert(topic))
+    }
+
+    /// Derives topic ids from a seed from now on ([`crate::ClusterBuilder::seed`]).
+    pub(crate) fn seed_ids(&mut self, ids: crate::seed::IdHasher) {
+        self.ids = ids;
     }
 
     fn new_id(&self) -> Uuid {

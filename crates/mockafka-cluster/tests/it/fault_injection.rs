@@ -481,3 +481,42 @@ async fn a_30_s_session_timeout_expires_in_no_wall_time() -> TestResult {
     assert!(wall.elapsed() < Duration::from_secs(30));
     Ok(())
 }
+
+/// A member id handed out by a first JoinGroup (MEMBER_ID_REQUIRED).
+async fn first_member_id(cluster: &Cluster) -> Result<String, Box<dyn std::error::Error>> {
+    let coord = cluster.group_coordinator("g");
+    let mut c = crate::wire::Conn::open(cluster.broker_addr(coord).ok_or("addr")?, "seeded")
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = c
+        .call(
+            7,
+            &JoinGroupRequest::default()
+                .with_group_id(GroupId(StrBytes::from_static_str("g")))
+                .with_session_timeout_ms(10_000)
+                .with_rebalance_timeout_ms(10_000)
+                .with_protocol_type(StrBytes::from_static_str("consumer"))
+                .with_protocols(vec![join_group_request::JoinGroupRequestProtocol::default(
+                )
+                .with_name(StrBytes::from_static_str("range"))]),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(r.error_code, code(ResponseError::MemberIdRequired));
+    Ok(r.member_id.to_string())
+}
+
+#[tokio::test]
+async fn a_seeded_cluster_generates_the_same_ids_on_every_run() -> TestResult {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let cluster = Cluster::builder().seed(42).topic("t", 1).start().await?;
+        let topic_id = cluster.topic("t").ok_or("no topic")?.id;
+        runs.push((topic_id, first_member_id(&cluster).await?));
+    }
+    assert_eq!(runs[0], runs[1]);
+    let other = Cluster::builder().seed(43).topic("t", 1).start().await?;
+    assert_ne!(other.topic("t").ok_or("no topic")?.id, runs[0].0);
+    assert_ne!(first_member_id(&other).await?, runs[0].1);
+    Ok(())
+}

@@ -198,21 +198,11 @@ impl Topic {
 }
 
 /// All topics.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Topics {
     by_name: BTreeMap<String, Topic>,
     topics_created: usize,
     ids: crate::seed::IdHasher,
-}
-
-impl Default for Topics {
-    fn default() -> Self {
-        Self {
-            by_name: BTreeMap::new(),
-            topics_created: 0,
-            ids: crate::seed::IdHasher::default(),
-        }
-    }
 }
 
 fn new_partition(topic: &Arc<str>, index: i32, leader: i32) -> Arc<Partition> {

@@ -79,7 +79,10 @@ pub(crate) async fn run(
         let reply = match decode_request(frame) {
             Ok(DecodedRequest { header, body, .. }) => {
                 let ctx = RequestCtx::new(&shared, broker_id, &header, peer);
+                // Biased: a stopped (crashed) broker answers nothing more, even a request
+                // that completed in the same instant (a long poll woken by the fail-over).
                 tokio::select! {
+                    biased;
                     _ = stop.changed() => return,
                     reply = faults::serve(&ctx, header.correlation_id, body) => reply,
                 }
@@ -106,6 +109,7 @@ pub(crate) async fn run(
             Reply::Close => return,
         };
         tokio::select! {
+            biased;
             _ = stop.changed() => return,
             written = writer.write_all(&bytes) => {
                 if written.is_err() {

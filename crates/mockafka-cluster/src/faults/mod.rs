@@ -9,14 +9,16 @@
 //! once it has been applied that many times.
 //!
 //! Differences from a real broker under the same conditions:
-//! - a fault whose matcher names a topic (or topic-partition) applies to the whole
-//!   matching request: an error answer carries the code on every partition the request
-//!   names, not only on the matched one;
+//! - an error fault whose matcher names a topic (or topic-partition) answers the code on
+//!   the partitions it names and serves the others for Produce and ListOffsets; for the
+//!   other APIs (Fetch included, whose session state must stay whole) it answers the code
+//!   on every partition of the matching request;
 //! - a throttle sets `throttle_time_ms` in the answer but does not mute the connection
 //!   (clients of the KIP-219 versions back off by themselves);
 //! - a refused connection is accepted and closed at once (the client sees the connection
 //!   reset), as the listener stays bound so that the broker keeps its port.
 
+mod split;
 mod wire;
 
 use std::collections::HashMap;
@@ -296,7 +298,7 @@ impl FaultState {
         broker: i32,
         client_id: Option<&str>,
         shared: &Shared,
-    ) -> Option<(FaultId, FaultAction)> {
+    ) -> Option<Taken> {
         let mut table = self.table();
         if table.entries.is_empty() {
             return None;
@@ -307,7 +309,12 @@ impl FaultState {
             .position(|e| e.fault.matches(req, broker, client_id, shared))?;
         let entry = table.entries.get_mut(i)?;
         entry.applied = entry.applied.saturating_add(1);
-        let found = (entry.id, entry.fault.action.clone());
+        let found = Taken {
+            id: entry.id,
+            action: entry.fault.action.clone(),
+            topic: entry.fault.topic.clone(),
+            partition: entry.fault.partition,
+        };
         if let Some(left) = entry.remaining.as_mut() {
             *left = left.saturating_sub(1);
             if *left == 0 {
@@ -319,6 +326,43 @@ impl FaultState {
     }
 }
 
+/// A fault taken for one request.
+#[derive(Debug)]
+struct Taken {
+    id: FaultId,
+    action: FaultAction,
+    topic: Option<String>,
+    partition: Option<i32>,
+}
+
+/// Serves the partitions a topic-matching fault does not name and answers `code` on the
+/// others (`apply`: serve them all first). `Err(body)` when the request does not split.
+async fn serve_split(
+    ctx: &RequestCtx<'_>,
+    correlation_id: i32,
+    body: Request,
+    code: ResponseError,
+    fault: &Taken,
+    apply: bool,
+) -> Result<Reply, Request> {
+    let Some(topic) = fault.topic.as_deref() else {
+        return Err(body);
+    };
+    let hit = |t: &str, p: i32| t == topic && fault.partition.is_none_or(|want| want == p);
+    let Some((kept, faulted)) = split::split(&body, &hit) else {
+        return Err(body);
+    };
+    let key = body.api_key();
+    let version = ctx.version;
+    let served = dispatch::dispatch(ctx, correlation_id, if apply { body } else { kept }).await;
+    let Reply::Frame(served) = served else {
+        return Ok(served);
+    };
+    let merged = wire::error_response(&faulted, version, correlation_id, code.code())
+        .and_then(|extra| split::merge(key, version, correlation_id, &served, &extra));
+    Ok(merged.map_or(Reply::Close, Reply::Frame))
+}
+
 /// Serves one request through the fault table and the request log: called by the
 /// connection task in place of [`dispatch::dispatch`].
 pub(crate) async fn serve(ctx: &RequestCtx<'_>, correlation_id: i32, body: Request) -> Reply {
@@ -328,12 +372,18 @@ pub(crate) async fn serve(ctx: &RequestCtx<'_>, correlation_id: i32, body: Reque
     let faults = &shared.faults;
     let seq = faults.log.arrived(ctx, key, correlation_id, &body);
     let fault = faults.take(&body, ctx.broker_id, ctx.client_id, shared);
-    if let Some((id, _)) = &fault {
-        faults.log.faulted(seq, *id);
+    if let Some(taken) = &fault {
+        faults.log.faulted(seq, taken.id);
     }
-    let reply = match fault.map(|(_, a)| a) {
+    let reply = match fault.as_ref().map(|t| t.action.clone()) {
         None => dispatch::dispatch(ctx, correlation_id, body).await,
-        Some(FaultAction::Error(code)) => error_reply(&body, version, correlation_id, code),
+        Some(FaultAction::Error(code)) => {
+            let taken = fault.as_ref().expect("matched above");
+            match serve_split(ctx, correlation_id, body, code, taken, false).await {
+                Ok(reply) => reply,
+                Err(body) => error_reply(&body, version, correlation_id, code),
+            }
+        }
         Some(FaultAction::Delay(d)) => {
             let reply = dispatch::dispatch(ctx, correlation_id, body).await;
             tokio::time::sleep(d).await;
@@ -346,9 +396,15 @@ pub(crate) async fn serve(ctx: &RequestCtx<'_>, correlation_id: i32, body: Reque
             Reply::Close
         }
         Some(FaultAction::ApplyThenError(code)) => {
-            let reply = error_reply(&body, version, correlation_id, code);
-            let _ = dispatch::dispatch(ctx, correlation_id, body).await;
-            reply
+            let taken = fault.as_ref().expect("matched above");
+            match serve_split(ctx, correlation_id, body, code, taken, true).await {
+                Ok(reply) => reply,
+                Err(body) => {
+                    let reply = error_reply(&body, version, correlation_id, code);
+                    let _ = dispatch::dispatch(ctx, correlation_id, body).await;
+                    reply
+                }
+            }
         }
         Some(FaultAction::ApplyThenClose) => {
             let _ = dispatch::dispatch(ctx, correlation_id, body).await;

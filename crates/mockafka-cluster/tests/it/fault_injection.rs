@@ -520,3 +520,106 @@ async fn a_seeded_cluster_generates_the_same_ids_on_every_run() -> TestResult {
     assert_ne!(first_member_id(&other).await?, runs[0].1);
     Ok(())
 }
+
+fn produce_two(topic: &str) -> ProduceRequest {
+    let mut r = produce_request(topic, 0, batch(&["p0"]), -1);
+    r.topic_data[0].partition_data.push(
+        produce_request::PartitionProduceData::default()
+            .with_index(1)
+            .with_records(Some(batch(&["p1"]))),
+    );
+    r
+}
+
+fn codes(r: &ProduceResponse) -> Vec<(i32, i16)> {
+    let mut v: Vec<(i32, i16)> = r
+        .responses
+        .iter()
+        .flat_map(|t| {
+            t.partition_responses
+                .iter()
+                .map(|p| (p.index, p.error_code))
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+#[tokio::test]
+async fn a_partition_matcher_fails_only_that_partition_of_a_request() -> TestResult {
+    let cluster = Cluster::builder().brokers(1).topic("t", 2).start().await?;
+    let mut c = Conn::to_broker(&cluster, 0).await?;
+    let nl = code(ResponseError::NotLeaderOrFollower);
+    cluster.faults().add(
+        Fault::new(
+            ApiKey::Produce,
+            FaultAction::Error(ResponseError::NotLeaderOrFollower),
+        )
+        .partition("t", 0),
+    );
+    let r = c.send(9, &produce_two("t")).await?;
+    assert_eq!(codes(&r), vec![(0, nl), (1, 0)]);
+    assert_eq!(
+        cluster.partition("t", 0)?.high_watermark,
+        0,
+        "faulted partition not applied"
+    );
+    assert_eq!(
+        cluster.partition("t", 1)?.high_watermark,
+        1,
+        "the other one served"
+    );
+    assert_eq!(cluster.requests()[0].error_code(), Some(nl));
+
+    cluster.faults().add(
+        Fault::new(
+            ApiKey::Produce,
+            FaultAction::ApplyThenError(ResponseError::RequestTimedOut),
+        )
+        .partition("t", 1),
+    );
+    let r = c.send(9, &produce_two("t")).await?;
+    assert_eq!(
+        codes(&r),
+        vec![(0, 0), (1, code(ResponseError::RequestTimedOut))]
+    );
+    assert_eq!(cluster.partition("t", 0)?.high_watermark, 1);
+    assert_eq!(
+        cluster.partition("t", 1)?.high_watermark,
+        2,
+        "applied, then failed"
+    );
+
+    cluster.faults().add(
+        Fault::new(
+            ApiKey::ListOffsets,
+            FaultAction::Error(ResponseError::LeaderNotAvailable),
+        )
+        .partition("t", 1),
+    );
+    let lo = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![list_offsets_request::ListOffsetsTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str("t")))
+            .with_partitions(
+                (0..2)
+                    .map(|p| {
+                        list_offsets_request::ListOffsetsPartition::default()
+                            .with_partition_index(p)
+                            .with_timestamp(-1)
+                    })
+                    .collect(),
+            )]);
+    let r = c.send(5, &lo).await?;
+    let mut got: Vec<(i32, i16, i64)> = r.topics[0]
+        .partitions
+        .iter()
+        .map(|p| (p.partition_index, p.error_code, p.offset))
+        .collect();
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        vec![(0, 0, 1), (1, code(ResponseError::LeaderNotAvailable), -1)]
+    );
+    Ok(())
+}

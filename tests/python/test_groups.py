@@ -362,3 +362,40 @@ def test_consumers_rediscover_the_coordinator_and_keep_their_offsets(how):
         p.close()
     finally:
         cluster.stop()
+
+
+def test_admin_lists_describes_alters_and_deletes_groups(cluster_factory):
+    from kafka.admin import KafkaAdminClient
+    import kafka.errors as Errors
+
+    cluster = cluster_factory("--topic", "adm:2")
+    produce(cluster, "adm", [b"x"] * 4)
+    c = consumer(cluster, "adm", group_id="g-admin", auto_offset_reset="earliest", enable_auto_commit=False)
+    assert len(collect(c, 4)) == 4
+    c.commit()
+    admin = KafkaAdminClient(bootstrap_servers=cluster.servers)
+    try:
+        listed = admin.list_groups(states_filter=["Stable"])
+        assert [(g["group_id"], g["protocol_type"], g["group_state"]) for g in listed] == [
+            ("g-admin", "consumer", "Stable")
+        ]
+        assert admin.list_groups(states_filter=["Empty"]) == []
+        d = admin.describe_groups(["g-admin"])["g-admin"]
+        assert (d["group_state"], d["protocol_data"], len(d["members"])) == ("Stable", "range", 1)
+        assert d["members"][0]["client_host"] == "/127.0.0.1"
+        ends = {tp: c.position(tp) for tp in c.assignment()}
+        offsets = admin.list_group_offsets({"g-admin": None})["g-admin"]
+        assert {tp: o.offset for tp, o in offsets.items()} == ends
+        # While the consumer is in the group: not deletable, nor its topic's offsets.
+        assert admin.delete_groups(["g-admin"]) == {"g-admin": "NonEmptyGroupError"}
+        tp0, tp1 = TopicPartition("adm", 0), TopicPartition("adm", 1)
+        assert admin.delete_group_offsets("g-admin", [tp0]) == {tp0: Errors.GroupSubscribedToTopicError}
+        c.close()
+        assert admin.alter_group_offsets("g-admin", {tp0: OffsetAndMetadata(1, "", -1)}) == {tp0: Errors.NoError}
+        assert admin.delete_group_offsets("g-admin", [tp1]) == {tp1: Errors.NoError}
+        offsets = admin.list_group_offsets({"g-admin": None})["g-admin"]
+        assert {tp: o.offset for tp, o in offsets.items()} == {tp0: 1}
+        assert admin.delete_groups(["g-admin", "nope"]) == {"g-admin": "OK", "nope": "GroupIdNotFoundError"}
+        assert admin.list_groups() == []
+    finally:
+        admin.close()

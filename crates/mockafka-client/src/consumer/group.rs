@@ -475,10 +475,13 @@ impl Group {
             return Err(classify(self.group_error(code)));
         }
         let Some(parts) = assignor::decode_assignment(&sresp.assignment) else {
-            return Err(Outcome::Fatal(
-                self.group_error(ResponseError::InconsistentGroupProtocol)
-                    .with_message(Some("malformed assignment from the group leader")),
-            ));
+            // The application hears of it once; the member keeps trying to join.
+            let e = self
+                .group_error(ResponseError::InconsistentGroupProtocol)
+                .with_message(Some("malformed assignment from the group leader"));
+            self.inner.lock().fatal = Some(e.clone());
+            self.inner.changed.notify_waiters();
+            return Err(Outcome::Retry(e));
         };
         self.apply_assignment(parts).await;
         Ok(())

@@ -950,6 +950,23 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
         }))
     }
 
+    /// Starts committing the given offsets in the background; see
+    /// [`Consumer::commit_async`].
+    pub fn commit_offsets_async(&self, offsets: &BTreeMap<TopicPartition, i64>) -> CommitHandle {
+        let inner = self.inner.clone();
+        let offsets: offsets::ToCommit = offsets
+            .iter()
+            .map(|(tp, o)| (tp.clone(), (*o, None)))
+            .collect();
+        let group = inner.cfg.group_id.is_some();
+        CommitHandle(tokio::spawn(async move {
+            if !group {
+                return Err(ClientError::Config("commit needs a group_id".into()));
+            }
+            offsets::commit(&inner, &offsets).await
+        }))
+    }
+
     /// The group's committed offset for `tp` (`None` when it has none).
     ///
     /// # Errors

@@ -7,7 +7,9 @@ A consumer keeps its position through injected fetch errors, a leader crash and 
 coordinator move. Every wait is a condition with a deadline.
 """
 
+import socket
 import time
+import urllib.parse
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -67,6 +69,35 @@ def test_control_api_reads_state_and_rejects_bad_input(mockafka_control):
     assert [f["id"] for f in ctl.faults()] == [fid]
     ctl.clear_faults()
     assert ctl.faults() == []
+
+
+def raw_http(url, data):
+    """Sends raw bytes to the control port; returns the status line of the answer."""
+    u = urllib.parse.urlparse(url)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        answer = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+def test_garbage_on_the_control_port_gets_a_4xx_and_the_api_keeps_serving(mockafka_control):
+    ctl = mockafka_control.control
+    for data, status in (
+        (b"\x00\xff garbage\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", "413"),
+        (b"POST /faults HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "411"),
+        (b"GET / HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n", "431"),
+        (b"POST /faults HTTP/1.1\r\nContent-Length: 5\r\n\r\n[1,2]", "400"),
+        (b"POST /faults HTTP/1.1\r\nContent-Length: 4\r\n\r\n\xff\xfe{}", "400"),
+    ):
+        assert raw_http(ctl.url, data).split(" ")[1] == status, data[:40]
+    assert len(ctl.brokers()) == 3
 
 
 def test_injected_errors_and_lost_answers_in_a_produce_loop_store_every_record_once(cluster_factory):

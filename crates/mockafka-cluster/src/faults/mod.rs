@@ -419,25 +419,34 @@ pub(crate) async fn serve(ctx: &RequestCtx<'_>, correlation_id: i32, body: Reque
         Some(FaultAction::Throttle(d)) => {
             let ms = i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
             match dispatch::dispatch(ctx, correlation_id, body).await {
-                Reply::Frame(frame) => wire::with_throttle(key, version, &frame, ms)
-                    .map(|mut f| {
-                        // The re-encoded frame lost the correlation id: put it back.
-                        if let Some(c) = f.get_mut(4..8) {
-                            c.copy_from_slice(&correlation_id.to_be_bytes());
-                        }
-                        Reply::Frame(f)
-                    })
-                    .unwrap_or(Reply::Frame(frame)),
+                Reply::Frame(frame) => {
+                    wire::with_throttle(key, version, &frame.clone().freeze(), ms)
+                        .map(|mut f| {
+                            // The re-encoded frame lost the correlation id: put it back.
+                            if let Some(c) = f.get_mut(4..8) {
+                                c.copy_from_slice(&correlation_id.to_be_bytes());
+                            }
+                            Reply::Frame(f)
+                        })
+                        .unwrap_or(Reply::Frame(frame))
+                }
                 other => other,
             }
         }
     };
-    let answer = match &reply {
-        Reply::Frame(frame) => RequestAnswer::Answered {
-            error_code: wire::answered_code(key, version, frame).unwrap_or(0),
-        },
-        Reply::NoResponse => RequestAnswer::NoResponse,
-        Reply::Close => RequestAnswer::Closed,
+    let (reply, answer) = match reply {
+        Reply::Frame(frame) => {
+            // Frozen and thawed again without a copy: the decoded answer only borrows
+            // slices of the frame and is dropped before the thaw.
+            let frozen = frame.freeze();
+            let error_code = wire::answered_code(key, version, &frozen).unwrap_or(0);
+            let frame = frozen
+                .try_into_mut()
+                .unwrap_or_else(|shared| bytes::BytesMut::from(&shared[..]));
+            (Reply::Frame(frame), RequestAnswer::Answered { error_code })
+        }
+        Reply::NoResponse => (Reply::NoResponse, RequestAnswer::NoResponse),
+        Reply::Close => (Reply::Close, RequestAnswer::Closed),
     };
     faults.log.answered(seq, answer);
     let latency = faults.latency(ctx.broker_id);

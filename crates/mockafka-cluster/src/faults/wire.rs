@@ -629,7 +629,7 @@ macro_rules! answers {
         fn with_answer<T>(
             key: ApiKey,
             version: i16,
-            frame: &[u8],
+            frame: &Bytes,
             f: impl FnOnce(&mut dyn AnswerDyn) -> T,
         ) -> Option<T> {
             match key {
@@ -662,8 +662,12 @@ impl<T: Answer> AnswerDyn for (i32, T) {
     }
 }
 
-fn decode<T: Answer>(version: i16, frame: &[u8]) -> Option<(i32, T)> {
-    let mut buf = Bytes::copy_from_slice(frame.get(4..)?);
+/// Decodes without copying: record sets stay slices of `frame`.
+fn decode<T: Answer>(version: i16, frame: &Bytes) -> Option<(i32, T)> {
+    if frame.len() < 4 {
+        return None;
+    }
+    let mut buf = frame.slice(4..);
     let header = ResponseHeader::decode(&mut buf, T::header_version(version)).ok()?;
     let body = T::decode(&mut buf, version).ok()?;
     Some((header.correlation_id, body))
@@ -698,12 +702,12 @@ answers! {
 
 /// The error code an encoded response frame carries (0 when none), `None` if it does not
 /// decode as `key`'s response.
-pub(crate) fn answered_code(key: ApiKey, version: i16, frame: &[u8]) -> Option<i16> {
+pub(crate) fn answered_code(key: ApiKey, version: i16, frame: &Bytes) -> Option<i16> {
     with_answer(key, version, frame, |a| a.code())
 }
 
 /// The frame with `throttle_time_ms` set (re-encoded), `None` if it does not decode.
-pub(crate) fn with_throttle(key: ApiKey, version: i16, frame: &[u8], ms: i32) -> Option<BytesMut> {
+pub(crate) fn with_throttle(key: ApiKey, version: i16, frame: &Bytes, ms: i32) -> Option<BytesMut> {
     with_answer(key, version, frame, |a| {
         a.throttle(ms);
         a.encode_frame(key, version, 0)

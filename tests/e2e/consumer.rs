@@ -1115,21 +1115,34 @@ async fn unsubscribe_leaves_the_group_and_allows_manual_assignment() -> TestResu
     let topic = env.topic("unsub");
     let g = group(&env, "unsub");
     env.create_topic(&topic, 2).await?;
-    let c = builder(&env).group_id(&g).build().await?;
+    seed(&env, &topic, Some(0), 5).await?;
+    let c = builder(&env)
+        .group_id(&g)
+        .auto_offset_reset(OffsetReset::Earliest)
+        .build()
+        .await?;
     c.subscribe(&[topic.as_str()])?;
     assert_eq!(c.wait_for_assignment(WAIT).await?.len(), 2);
+    assert_eq!(consume_n(&c, 5).await?.len(), 5);
     assert!(
         c.assign(&[tp(&topic, 0)]).is_err(),
         "assign while subscribed"
     );
     c.unsubscribe();
+    assert!(
+        c.assignment().is_empty(),
+        "unsubscribe drops the partitions at once"
+    );
+    // A manual assignment right away is kept, whatever the background leave does.
+    c.assign(&[tp(&topic, 1)])?;
     if let Some(cluster) = env.cluster.as_ref() {
         cluster
             .wait_for_group(&g, WAIT, |v| v.state == GroupState::Empty)
             .await?;
+        // The leave committed what the member had consumed, with its generation.
+        cluster.wait_committed(&g, &topic, 0, 5, WAIT).await?;
     }
-    poll_until(&c, "an empty assignment", |c| c.assignment().is_empty()).await?;
-    c.assign(&[tp(&topic, 1)])?;
+    assert_eq!(c.committed(&tp(&topic, 0)).await?, Some(5));
     assert_eq!(c.assignment(), BTreeSet::from([tp(&topic, 1)]));
     assert!(
         c.subscribe(&[topic.as_str()]).is_err(),

@@ -302,6 +302,9 @@ impl Group {
             None => st.assignment.keys().cloned().collect(),
         };
         let mut positions = offsets::ToCommit::new();
+        // A manual assignment made after unsubscribe is not the group's to take.
+        let manual = matches!(st.subscription, Subscription::Manual);
+        let mut parts = if manual { Vec::new() } else { parts };
         for tp in &parts {
             if let Some(p) = st.assignment.remove(tp) {
                 if let Some(o) = p.position {
@@ -309,6 +312,9 @@ impl Group {
                 }
             }
         }
+        // And what unsubscribe took away already.
+        parts.append(&mut st.unsubscribed);
+        positions.append(&mut st.unsubscribed_positions);
         drop(st);
         self.inner.changed.notify_waiters();
         (parts, positions)

@@ -419,16 +419,10 @@ pub(crate) async fn serve(ctx: &RequestCtx<'_>, correlation_id: i32, body: Reque
         Some(FaultAction::Throttle(d)) => {
             let ms = i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
             match dispatch::dispatch(ctx, correlation_id, body).await {
+                // Re-encoded with the decoded correlation id and the throttle set.
                 Reply::Frame(frame) => {
                     wire::with_throttle(key, version, &frame.clone().freeze(), ms)
-                        .map(|mut f| {
-                            // The re-encoded frame lost the correlation id: put it back.
-                            if let Some(c) = f.get_mut(4..8) {
-                                c.copy_from_slice(&correlation_id.to_be_bytes());
-                            }
-                            Reply::Frame(f)
-                        })
-                        .unwrap_or(Reply::Frame(frame))
+                        .map_or(Reply::Frame(frame), Reply::Frame)
                 }
                 other => other,
             }

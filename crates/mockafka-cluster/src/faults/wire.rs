@@ -647,7 +647,8 @@ macro_rules! answers {
 trait AnswerDyn {
     fn code(&self) -> i16;
     fn throttle(&mut self, ms: i32);
-    fn encode_frame(&self, key: ApiKey, version: i16, correlation_id: i32) -> Option<BytesMut>;
+    /// Encodes with the correlation id it was decoded with.
+    fn encode_frame(&self, key: ApiKey, version: i16) -> Option<BytesMut>;
 }
 
 impl<T: Answer> AnswerDyn for (i32, T) {
@@ -657,7 +658,7 @@ impl<T: Answer> AnswerDyn for (i32, T) {
     fn throttle(&mut self, ms: i32) {
         self.1.set_throttle(ms);
     }
-    fn encode_frame(&self, key: ApiKey, version: i16, _c: i32) -> Option<BytesMut> {
+    fn encode_frame(&self, key: ApiKey, version: i16) -> Option<BytesMut> {
         encode_response(key, version, self.0, &self.1).ok()
     }
 }
@@ -710,7 +711,7 @@ pub(crate) fn answered_code(key: ApiKey, version: i16, frame: &Bytes) -> Option<
 pub(crate) fn with_throttle(key: ApiKey, version: i16, frame: &Bytes, ms: i32) -> Option<BytesMut> {
     with_answer(key, version, frame, |a| {
         a.throttle(ms);
-        a.encode_frame(key, version, 0)
+        a.encode_frame(key, version)
     })
     .flatten()
 }

@@ -2,6 +2,8 @@
 //!
 //! See `mockafka --help` for flags and the stdin control commands.
 
+mod control;
+
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
@@ -22,11 +24,14 @@ OPTIONS:
     --partitions N            partitions of auto-created topics (default 1)
     --topic NAME[:PARTITIONS] create a topic at start (repeatable; default partitions as above)
     --no-auto-create          do not create unknown topics on Metadata requests
+    --control-port PORT       serve the JSON control API on http://127.0.0.1:PORT (0 = ephemeral);
+                              off unless given; endpoints below and in the README
     --log-level LEVEL         tracing filter for stderr logs, e.g. debug or mockafka_cluster=trace
                               (default warn)
     -h, --help                print this help
 
-On start it prints `bootstrap.servers=HOST:PORT,...` and then `mockafka ready` on stdout.
+On start it prints `bootstrap.servers=HOST:PORT,...`, with --control-port a line
+`control=http://127.0.0.1:PORT`, and then `mockafka ready` on stdout.
 It stops on Ctrl-C or SIGTERM.
 
 STDIN COMMANDS (one per line; each answered with a line `ok ...` or `error: ...`):
@@ -44,16 +49,40 @@ STDIN COMMANDS (one per line; each answered with a line `ok ...` or `error: ...`
     group GROUP                          answers `ok state=S generation=G coordinator=ID members=N`
     committed GROUP TOPIC PARTITION      answers `ok offset=O` (-1 when nothing is committed)
     move-coordinator GROUP BROKER        make BROKER the group's coordinator
+
+CONTROL API (with --control-port; JSON bodies and answers; errors are 4xx with {\"error\": ...}):
+    GET    /cluster                          bootstrap servers, brokers, time
+    GET    /brokers                          [{id, host, port, running}]
+    POST   /brokers/ID/stop|crash|start      stop or crash a broker (partitions fail over), restart it
+    POST   /brokers/ID/faults                {\"refuse_connections\": bool, \"latency_ms\": N}
+    GET    /topics, /topics/NAME             partitions with leader, leader_epoch, log_start_offset,
+                                             high_watermark
+    POST   /topics                           {\"name\", \"partitions\", \"configs\": {}}; DELETE /topics/NAME
+    POST   /topics/NAME/partitions           {\"total\": N}
+    GET    /topics/NAME/partitions/P[/records?from=OFFSET]
+    POST   /topics/NAME/partitions/P/leader  {\"broker\": ID}   (new leader epoch)
+    POST   /topics/NAME/partitions/P/delete-records  {\"offset\": N}
+    GET    /groups, /groups/ID               state, generation, members, assignments, committed offsets
+    POST   /groups/ID/coordinator            {\"broker\": ID}; DELETE /groups/ID
+    GET    /faults; POST /faults; DELETE /faults[/ID]; GET /faults/ID (applied count)
+           POST body: {\"api_key\": \"Produce\", \"action\": \"error\"|\"delay\"|\"close\"|\"no_response\"|
+           \"apply_then_error\"|\"apply_then_close\"|\"apply_then_no_response\"|\"throttle\",
+           \"error\": \"NOT_LEADER_OR_FOLLOWER\" or 6, \"delay_ms\", \"throttle_ms\", \"broker\", \"topic\",
+           \"partition\", \"group\", \"client_id\", \"times\": N or \"always\" (default 1)}
+    GET    /requests?since=SEQ&api_key=K&broker=ID&client_id=C&topic=T;  DELETE /requests
+    GET    /requests/wait?...&answered=true&timeout_ms=N   first matching request (408 on timeout)
 ";
 
 struct Args {
     builder: ClusterBuilder,
     log_level: String,
+    control_port: Option<u16>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut builder = Cluster::builder().base_port(9092);
     let mut log_level = "warn".to_owned();
+    let mut control_port = None;
     let mut default_partitions = 1;
     let mut topics: Vec<(String, Option<i32>)> = Vec::new();
     fn value(flag: &str, v: Option<String>) -> Result<String, String> {
@@ -99,13 +128,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--no-auto-create" => builder = builder.auto_create_topics(false),
             "--log-level" => log_level = value(&arg, args.next())?,
+            "--control-port" => control_port = Some(number(&arg, args.next())?),
             other => return Err(format!("unknown argument `{other}` (see --help)")),
         }
     }
     for (name, parts) in topics {
         builder = builder.topic_spec(TopicSpec::new(name, parts.unwrap_or(default_partitions)));
     }
-    Ok(Some(Args { builder, log_level }))
+    Ok(Some(Args {
+        builder,
+        log_level,
+        control_port,
+    }))
 }
 
 fn say(line: &str) {
@@ -327,6 +361,15 @@ fn main() -> ExitCode {
             "bootstrap.servers={}",
             cluster.bootstrap_servers()
         ));
+        if let Some(port) = args.control_port {
+            match control::start(cluster.clone(), port).await {
+                Ok(port) => say(&format!("control=http://127.0.0.1:{port}")),
+                Err(e) => {
+                    eprintln!("mockafka: cannot bind the control port {port}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         say("mockafka ready");
 
         // stdin is read on a plain thread (a blocking read must not hold up shutdown).

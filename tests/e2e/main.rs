@@ -10,6 +10,7 @@
 
 mod admin;
 mod consumer;
+mod faults;
 mod producer;
 mod resilience;
 

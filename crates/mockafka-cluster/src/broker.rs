@@ -80,6 +80,10 @@ async fn accept_loop(
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
+                Ok((socket, peer)) if shared.faults.refuses_connections(id) => {
+                    debug!(broker = id, %peer, "refused connection (fault)");
+                    drop(socket);
+                }
                 Ok((socket, peer)) => {
                     debug!(broker = id, %peer, "accepted connection");
                     let _ = socket.set_nodelay(true);

@@ -76,6 +76,8 @@ pub(crate) struct Shared {
     pub(crate) parked_fetches: AtomicUsize,
     /// Guards the incremental fetch sessions of every broker.
     fetch_sessions: Mutex<FetchSessions>,
+    /// Injected faults and the request log (see `faults/`).
+    pub(crate) faults: crate::faults::FaultState,
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -331,6 +333,15 @@ impl ClusterBuilder {
         self
     }
 
+    /// Seeds the generated ids (topic ids, member ids, fetch session ids), so that a test
+    /// sees the same ids, member order and assignments on every run. Default: random per
+    /// process, as Kafka's.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = Some(seed);
+        self
+    }
+
     /// Binds every listener, creates the configured topics and starts serving. Must be
     /// called within a tokio runtime (either flavour).
     ///
@@ -384,7 +395,11 @@ impl ClusterBuilder {
             groups: Arc::new(Groups::new(group_config, &broker_ids)),
             parked_fetches: AtomicUsize::new(0),
             fetch_sessions: Mutex::new(FetchSessions::default()),
+            faults: crate::faults::FaultState::default(),
         });
+        if let Some(seed) = shared.config.seed {
+            crate::seed::apply(&shared, seed);
+        }
         shared.groups.spawn_timer();
         let cluster = Cluster {
             _stop: Arc::new(StopOnDrop(Arc::clone(&shared))),

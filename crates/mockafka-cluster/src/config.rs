@@ -107,6 +107,7 @@ pub(crate) struct ClusterConfig {
     pub(crate) max_frame_size: usize,
     pub(crate) cluster_id: String,
     pub(crate) groups: crate::group::GroupConfig,
+    pub(crate) seed: Option<u64>,
 }
 
 impl Default for ClusterConfig {
@@ -123,6 +124,7 @@ impl Default for ClusterConfig {
             max_frame_size: mockafka_protocol::frame::DEFAULT_MAX_FRAME_SIZE,
             cluster_id: "mockafka-cluster".to_owned(),
             groups: crate::group::GroupConfig::default(),
+            seed: None,
         }
     }
 }

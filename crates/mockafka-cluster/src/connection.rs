@@ -17,7 +17,8 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::cluster::Shared;
-use crate::dispatch::{self, Reply, RequestCtx};
+use crate::dispatch::{Reply, RequestCtx};
+use crate::faults;
 use crate::handlers::api_versions;
 
 /// Reads one frame body. `Ok(None)` at a clean end of stream before a frame starts.
@@ -78,9 +79,12 @@ pub(crate) async fn run(
         let reply = match decode_request(frame) {
             Ok(DecodedRequest { header, body, .. }) => {
                 let ctx = RequestCtx::new(&shared, broker_id, &header, peer);
+                // Biased: a stopped (crashed) broker answers nothing more, even a request
+                // that completed in the same instant (a long poll woken by the fail-over).
                 tokio::select! {
+                    biased;
                     _ = stop.changed() => return,
-                    reply = dispatch::dispatch(&ctx, header.correlation_id, body) => reply,
+                    reply = faults::serve(&ctx, header.correlation_id, body) => reply,
                 }
             }
             Err(ProtocolError::UnsupportedVersion {
@@ -105,6 +109,7 @@ pub(crate) async fn run(
             Reply::Close => return,
         };
         tokio::select! {
+            biased;
             _ = stop.changed() => return,
             written = writer.write_all(&bytes) => {
                 if written.is_err() {

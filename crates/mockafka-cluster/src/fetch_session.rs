@@ -3,7 +3,6 @@
 //! the high watermark and log start offset last sent, so that later fetches list only what
 //! changed and answers carry only partitions with news.
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
@@ -147,7 +146,7 @@ pub(crate) enum SessionContext {
 #[derive(Debug)]
 pub(crate) struct FetchSessions {
     sessions: HashMap<(i32, i32), FetchSession>,
-    ids: RandomState,
+    ids: crate::seed::IdHasher,
     counter: u64,
     max: usize,
 }
@@ -159,10 +158,15 @@ impl Default for FetchSessions {
 }
 
 impl FetchSessions {
+    /// Derives session ids from a seed from now on ([`crate::ClusterBuilder::seed`]).
+    pub(crate) fn seed_ids(&mut self, ids: crate::seed::IdHasher) {
+        self.ids = ids;
+    }
+
     pub(crate) fn with_capacity(max: usize) -> Self {
         Self {
             sessions: HashMap::new(),
-            ids: RandomState::new(),
+            ids: crate::seed::IdHasher::default(),
             counter: 0,
             max,
         }

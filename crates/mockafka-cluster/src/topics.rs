@@ -3,7 +3,6 @@
 //! Every broker holds a copy of every partition (replicas = all brokers, in sync at once),
 //! so a partition whose leader stops fails over to a live broker without losing data.
 
-use std::collections::hash_map::RandomState;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -199,21 +198,11 @@ impl Topic {
 }
 
 /// All topics.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Topics {
     by_name: BTreeMap<String, Topic>,
     topics_created: usize,
-    ids: RandomState,
-}
-
-impl Default for Topics {
-    fn default() -> Self {
-        Self {
-            by_name: BTreeMap::new(),
-            topics_created: 0,
-            ids: RandomState::new(),
-        }
-    }
+    ids: crate::seed::IdHasher,
 }
 
 fn new_partition(topic: &Arc<str>, index: i32, leader: i32) -> Arc<Partition> {
@@ -341,6 +330,11 @@ impl Topics {
             configs,
         };
         Ok(self.by_name.entry(name.to_owned()).or_insert(topic))
+    }
+
+    /// Derives topic ids from a seed from now on ([`crate::ClusterBuilder::seed`]).
+    pub(crate) fn seed_ids(&mut self, ids: crate::seed::IdHasher) {
+        self.ids = ids;
     }
 
     fn new_id(&self) -> Uuid {

@@ -963,6 +963,11 @@ impl GroupCoordinator {
         }
     }
 
+    /// Derives member ids from a seed from now on ([`crate::ClusterBuilder::seed`]).
+    pub(crate) fn seed_member_ids(&mut self, seed: u64) {
+        self.ids = MemberIds::seeded(seed);
+    }
+
     /// The broker that coordinates `group_id`.
     pub(crate) fn coordinator_for(&self, group_id: &str) -> i32 {
         self.placement.coordinator(group_id)

@@ -73,6 +73,11 @@ impl MemberIds {
         Self { state: h.finish() }
     }
 
+    /// A generator giving the same ids on every run ([`crate::ClusterBuilder::seed`]).
+    pub(crate) fn seeded(seed: u64) -> Self {
+        Self { state: seed }
+    }
+
     fn next_u64(&mut self) -> u64 {
         // splitmix64: good enough to make ids unique and unpredictable-looking.
         self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);

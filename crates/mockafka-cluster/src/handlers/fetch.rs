@@ -236,7 +236,8 @@ pub(crate) async fn handle(ctx: &RequestCtx<'_>, req: FetchRequest) -> FetchResp
             })
         })
         .collect();
-    let session_now = std::time::Instant::now();
+    // tokio's clock, so a paused test runtime also pauses session eviction.
+    let session_now = Instant::now().into_std();
     let context = if ctx.version >= 7 {
         let forgotten: Vec<(String, i32)> = req
             .forgotten_topics_data

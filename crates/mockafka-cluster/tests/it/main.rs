@@ -4,6 +4,7 @@
 mod admin;
 mod api_versions;
 mod control;
+mod fault_injection;
 mod faults;
 mod fetch;
 mod groups;

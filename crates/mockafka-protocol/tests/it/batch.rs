@@ -161,6 +161,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn codecs_round_trip_arbitrary_bytes(
+        codec in codec(),
+        data in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..2000),
+            // long runs, so the codecs' match paths are exercised too
+            prop::collection::vec((any::<u8>(), 1usize..5000), 0..20)
+                .prop_map(|runs| runs.into_iter().flat_map(|(b, n)| std::iter::repeat_n(b, n)).collect()),
+        ],
+    ) {
+        let mut packed = Vec::new();
+        compression::compress(codec, &data, &mut packed);
+        prop_assert_eq!(compression::decompress(codec, &packed, data.len()).unwrap(), data);
+    }
+
+    #[test]
+    fn decompressing_arbitrary_bytes_never_panics(codec in codec(), data in prop::collection::vec(any::<u8>(), 0..300)) {
+        if let Ok(out) = compression::decompress(codec, &data, 1 << 16) {
+            prop_assert!(out.len() <= 1 << 16);
+        }
+    }
+}
+
 #[test]
 fn many_records_in_every_codec() {
     let records: Vec<Record> = (0..5000)

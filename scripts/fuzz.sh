@@ -8,9 +8,13 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --quiet
 fi
 cd fuzz
+# New inputs go to a scratch directory (the first corpus directory libFuzzer writes to);
+# the committed seed corpus is only read, so fuzzing leaves the tree clean.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 for target in $(cargo fuzz list); do
-  mkdir -p "corpus/$target"
+  mkdir -p "corpus/$target" "$scratch/$target"
   echo "fuzzing $target for ${seconds}s"
-  RUSTC_BOOTSTRAP=1 cargo fuzz run -s none "$target" "corpus/$target" -- \
+  RUSTC_BOOTSTRAP=1 cargo fuzz run -s none "$target" "$scratch/$target" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536
 done

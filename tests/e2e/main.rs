@@ -12,6 +12,7 @@ mod admin;
 mod consumer;
 mod producer;
 mod resilience;
+mod seed;
 
 use std::time::Duration;
 

@@ -10,6 +10,7 @@
 
 mod admin;
 mod consumer;
+mod offset_logic_props;
 mod offset_reset_props;
 mod producer;
 mod resilience;

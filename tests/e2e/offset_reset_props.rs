@@ -32,6 +32,10 @@ use proptest::test_runner::FileFailurePersistence;
 
 use crate::{Env, WAIT};
 
+/// How long a step waits for the consumer (a reset takes milliseconds; failing cases
+/// that would wait, shrink faster with a short deadline).
+const STEP: Duration = Duration::from_secs(5);
+
 /// Partitions of the topic.
 const P: usize = 2;
 /// Groups.
@@ -318,7 +322,7 @@ impl Run {
     /// to its expected offset or failed with `OffsetOutOfRange`; records returned
     /// meanwhile are checked as consumed.
     async fn settle(&mut self, g: usize, mut pending: Vec<(usize, Result<i64, Fail>)>) -> Step {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + STEP;
         while !pending.is_empty() {
             if tokio::time::Instant::now() > deadline {
                 return Err(format!("group {g}: no reset of {pending:?}"));
@@ -426,7 +430,7 @@ impl Run {
         let available: i64 = (0..P).map(|p| self.model.high_watermark[p] - pos[p]).sum();
         let available = usize::try_from(available).map_err(err)?;
         let want = k.min(available);
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + STEP;
         let mut got = 0;
         while got < want {
             if tokio::time::Instant::now() > deadline {

@@ -41,6 +41,9 @@ STDIN COMMANDS (one per line; each answered with a line `ok ...` or `error: ...`
     records TOPIC PARTITION              answers `ok JSON`: a list of records, each
                                          {offset, timestamp, timestamp_type, key, value,
                                          headers: [[key, value]], codec}; bytes as hex or null
+    group GROUP                          answers `ok state=S generation=G coordinator=ID members=N`
+    committed GROUP TOPIC PARTITION      answers `ok offset=O` (-1 when nothing is committed)
+    move-coordinator GROUP BROKER        make BROKER the group's coordinator
 ";
 
 struct Args {
@@ -177,6 +180,26 @@ async fn run_command(cluster: &Cluster, line: &str) -> Result<String, String> {
             let records = cluster.records(topic, i32_of(partition)?).map_err(err)?;
             let items: Vec<String> = records.iter().map(record_json).collect();
             Ok(format!("ok [{}]", items.join(",")))
+        }
+        ["group", group] => {
+            let g = cluster.group(group);
+            Ok(format!(
+                "ok state={} generation={} coordinator={} members={}",
+                g.as_ref().map_or("Dead", |g| g.state.as_str()),
+                g.as_ref().map_or(-1, |g| g.generation),
+                cluster.group_coordinator(group).0,
+                g.map_or(0, |g| g.members.len())
+            ))
+        }
+        ["committed", group, topic, partition] => {
+            let o = cluster.committed_offset(group, topic, i32_of(partition)?);
+            Ok(format!("ok offset={}", o.map_or(-1, |o| o.offset)))
+        }
+        ["move-coordinator", group, broker] => {
+            cluster
+                .move_group_coordinator(group, BrokerId(i32_of(broker)?))
+                .map_err(err)?;
+            Ok("ok".to_owned())
         }
         [] => Err("empty command".to_owned()),
         _ => Err(format!("unknown command `{line}` (see --help)")),

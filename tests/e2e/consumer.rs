@@ -3,7 +3,7 @@
 //! broker loss, OFFSET_OUT_OF_RANGE, and the offset API. Cross-client checks (records
 //! produced by kafka-python, mixed groups) are in tests/python/test_rust_consumer.py.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -929,6 +929,9 @@ async fn offsets_api_seek_pause_times_and_async_commit() -> TestResult {
     c.commit_async().await?;
     assert_eq!(c.committed(&t0).await?, Some(3));
     assert_eq!(c.committed(&t1).await?, Some(4));
+    c.commit_offsets_async(&BTreeMap::from([(t1.clone(), 2)]))
+        .await?;
+    assert_eq!(c.committed(&t1).await?, Some(2));
     assert!(c.seek(&tp(&topic, 9), 0).is_err(), "not assigned");
     c.close().await?;
     assert!(matches!(
@@ -1112,21 +1115,34 @@ async fn unsubscribe_leaves_the_group_and_allows_manual_assignment() -> TestResu
     let topic = env.topic("unsub");
     let g = group(&env, "unsub");
     env.create_topic(&topic, 2).await?;
-    let c = builder(&env).group_id(&g).build().await?;
+    seed(&env, &topic, Some(0), 5).await?;
+    let c = builder(&env)
+        .group_id(&g)
+        .auto_offset_reset(OffsetReset::Earliest)
+        .build()
+        .await?;
     c.subscribe(&[topic.as_str()])?;
     assert_eq!(c.wait_for_assignment(WAIT).await?.len(), 2);
+    assert_eq!(consume_n(&c, 5).await?.len(), 5);
     assert!(
         c.assign(&[tp(&topic, 0)]).is_err(),
         "assign while subscribed"
     );
     c.unsubscribe();
+    assert!(
+        c.assignment().is_empty(),
+        "unsubscribe drops the partitions at once"
+    );
+    // A manual assignment right away is kept, whatever the background leave does.
+    c.assign(&[tp(&topic, 1)])?;
     if let Some(cluster) = env.cluster.as_ref() {
         cluster
             .wait_for_group(&g, WAIT, |v| v.state == GroupState::Empty)
             .await?;
+        // The leave committed what the member had consumed, with its generation.
+        cluster.wait_committed(&g, &topic, 0, 5, WAIT).await?;
     }
-    poll_until(&c, "an empty assignment", |c| c.assignment().is_empty()).await?;
-    c.assign(&[tp(&topic, 1)])?;
+    assert_eq!(c.committed(&tp(&topic, 0)).await?, Some(5));
     assert_eq!(c.assignment(), BTreeSet::from([tp(&topic, 1)]));
     assert!(
         c.subscribe(&[topic.as_str()]).is_err(),
@@ -1249,5 +1265,291 @@ async fn records_report_create_time_or_log_append_time() -> TestResult {
     );
     assert_eq!(created.timestamp_type, TimestampType::CreateTime);
     assert_eq!(created.timestamp, 1000);
+    Ok(())
+}
+
+/// Values read by consumer tasks, and a wake-up for each batch.
+#[derive(Default)]
+struct Seen {
+    values: Mutex<Vec<String>>,
+    more: tokio::sync::Notify,
+}
+
+impl Seen {
+    async fn wait_for(&self, n: usize) -> TestResult {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let more = self.more.notified();
+            tokio::pin!(more);
+            more.as_mut().enable();
+            let have = self.values.lock().unwrap().len();
+            if have >= n {
+                return Ok(());
+            }
+            if tokio::time::timeout_at(deadline, more).await.is_err() {
+                return Err(format!("only {have} of {n} records").into());
+            }
+        }
+    }
+}
+
+/// Consumes in a task until told to stop, then closes.
+fn spawn_reader(
+    c: Consumer,
+    seen: Arc<Seen>,
+) -> (
+    Arc<tokio::sync::Notify>,
+    tokio::task::JoinHandle<Result<(), ClientError>>,
+) {
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let s = stop.clone();
+    let task = tokio::spawn(async move {
+        let stopped = s.notified();
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                r = c.poll(Duration::from_millis(50)) => {
+                    let vals = values(&r?);
+                    seen.values.lock().unwrap().extend(vals);
+                    seen.more.notify_waiters();
+                }
+            }
+        }
+        c.close().await
+    });
+    (stop, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebalances_mid_stream_lose_and_repeat_nothing() -> TestResult {
+    let env = Env::start(3).await?;
+    let topic = env.topic("midstream");
+    let g = group(&env, "midstream");
+    env.create_topic(&topic, 4).await?;
+    let make = || {
+        builder(&env)
+            .group_id(&g)
+            .auto_offset_reset(OffsetReset::Earliest)
+            .build()
+    };
+    let seen = Arc::new(Seen::default());
+    seed(&env, &topic, None, 100).await?;
+    let a = make().await?;
+    a.subscribe(&[topic.as_str()])?;
+    let (stop_a, task_a) = spawn_reader(a, seen.clone());
+    seen.wait_for(20).await?;
+    let b = make().await?;
+    b.subscribe(&[topic.as_str()])?;
+    let (stop_b, task_b) = spawn_reader(b, seen.clone());
+    seed_from(&env, &topic, None, 100, 100).await?;
+    if let Some(cluster) = env.cluster.as_ref() {
+        cluster.wait_group_stable(&g, 2, WAIT).await?;
+    }
+    seed_from(&env, &topic, None, 200, 100).await?;
+    seen.wait_for(250).await?;
+    stop_a.notify_one();
+    task_a.await??;
+    seed_from(&env, &topic, None, 300, 100).await?;
+    seen.wait_for(400).await?;
+    stop_b.notify_one();
+    task_b.await??;
+    let all = seen.values.lock().unwrap().clone();
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), 400, "nothing lost");
+    assert_eq!(
+        all.len(),
+        400,
+        "nothing repeated: commits happen as partitions are revoked"
+    );
+    Ok(())
+}
+
+/// A one-broker fake that answers Fetch with each of `payloads` in turn (the last one
+/// repeats): just ApiVersions, Metadata (topic `t`, one partition), ListOffsets and Fetch.
+async fn hostile_broker(payloads: Vec<(i16, Bytes)>) -> Result<String, Box<dyn std::error::Error>> {
+    use kafka_protocol::messages::api_versions_response::ApiVersion;
+    use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+    use kafka_protocol::messages::list_offsets_response::{
+        ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+    };
+    use kafka_protocol::messages::metadata_response::{
+        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    };
+    use kafka_protocol::messages::*;
+    use kafka_protocol::protocol::StrBytes;
+    use mockafka::protocol::request::{decode_request, Request};
+    use mockafka::protocol::response::encode_response;
+    use mockafka::protocol::{frame, versions};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = i32::from(listener.local_addr()?.port());
+    let payloads = Arc::new(Mutex::new(VecDeque::from(payloads)));
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let payloads = payloads.clone();
+            tokio::spawn(async move {
+                let mut buf = bytes::BytesMut::new();
+                loop {
+                    let frame = loop {
+                        match frame::split_frame(&mut buf, 1 << 26) {
+                            Ok(Some(f)) => break f,
+                            Ok(None) => {}
+                            Err(_) => return,
+                        }
+                        match sock.read_buf(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                    };
+                    let Ok(req) = decode_request(frame) else {
+                        return;
+                    };
+                    let (v, id) = (req.version(), req.header.correlation_id);
+                    let out = match req.body {
+                        Request::ApiVersions(_) => {
+                            let keys = versions::SERVED
+                                .iter()
+                                .map(|r| {
+                                    ApiVersion::default()
+                                        .with_api_key(r.key as i16)
+                                        .with_min_version(r.min)
+                                        .with_max_version(r.max)
+                                })
+                                .collect();
+                            let resp = ApiVersionsResponse::default().with_api_keys(keys);
+                            encode_response(ApiKey::ApiVersions, v, id, &resp)
+                        }
+                        Request::Metadata(_) => {
+                            let resp = MetadataResponse::default()
+                                .with_brokers(vec![MetadataResponseBroker::default()
+                                    .with_node_id(0.into())
+                                    .with_host(StrBytes::from_static_str("127.0.0.1"))
+                                    .with_port(port)])
+                                .with_topics(vec![MetadataResponseTopic::default()
+                                    .with_name(Some(TopicName(StrBytes::from_static_str("t"))))
+                                    .with_partitions(vec![MetadataResponsePartition::default()
+                                        .with_leader_id(0.into())])]);
+                            encode_response(ApiKey::Metadata, v, id, &resp)
+                        }
+                        Request::ListOffsets(_) => {
+                            let resp = ListOffsetsResponse::default().with_topics(vec![
+                                ListOffsetsTopicResponse::default()
+                                    .with_name(TopicName(StrBytes::from_static_str("t")))
+                                    .with_partitions(vec![
+                                        ListOffsetsPartitionResponse::default().with_offset(0)
+                                    ]),
+                            ]);
+                            encode_response(ApiKey::ListOffsets, v, id, &resp)
+                        }
+                        Request::Fetch(_) => {
+                            let (code, records) = {
+                                let mut p = payloads.lock().unwrap();
+                                if p.len() > 1 {
+                                    p.pop_front().unwrap_or_default()
+                                } else {
+                                    p.front().cloned().unwrap_or_default()
+                                }
+                            };
+                            let resp = FetchResponse::default().with_responses(vec![
+                                FetchableTopicResponse::default()
+                                    .with_topic(TopicName(StrBytes::from_static_str("t")))
+                                    .with_partitions(vec![PartitionData::default()
+                                        .with_error_code(code)
+                                        .with_high_watermark(1)
+                                        .with_records(Some(records))]),
+                            ]);
+                            encode_response(ApiKey::Fetch, v, id, &resp)
+                        }
+                        _ => return,
+                    };
+                    let Ok(out) = out else { return };
+                    if sock.write_all(&out).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+#[tokio::test]
+async fn hostile_fetch_responses_are_errors_never_panics() -> TestResult {
+    use mockafka::protocol::batch::{Record, RecordBatch};
+    let valid = {
+        let mut out = bytes::BytesMut::new();
+        RecordBatch::new(vec![Record {
+            offset: 0,
+            timestamp: 5,
+            value: Some(Bytes::from_static(b"ok")),
+            ..Record::default()
+        }])
+        .encode(&mut out)?;
+        out.freeze()
+    };
+    let mut bad_crc = valid.to_vec();
+    if let Some(last) = bad_crc.last_mut() {
+        *last ^= 0xff;
+    }
+    let mut huge_length = valid.to_vec();
+    huge_length[8..12].copy_from_slice(&i32::MAX.to_be_bytes());
+    let mut negative_length = valid.to_vec();
+    negative_length[8..12].copy_from_slice(&(-5i32).to_be_bytes());
+    let mut bad_magic = valid.to_vec();
+    bad_magic[16] = 7;
+    let mut garbage_after = valid.to_vec();
+    garbage_after.extend_from_slice(&[0xde; 80]);
+    let payloads = vec![
+        (
+            0,
+            Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1, 2, 3]),
+        ),
+        (0, Bytes::from(vec![0xffu8; 200])),
+        (0, Bytes::from(bad_crc)),
+        (0, Bytes::from(huge_length)),
+        (0, Bytes::from(negative_length)),
+        (0, Bytes::from(bad_magic)),
+        (9999, valid.clone()),
+        (0, Bytes::from(garbage_after)),
+    ];
+    let bootstrap = hostile_broker(payloads).await?;
+    let c = Consumer::builder()
+        .bootstrap_servers([bootstrap.as_str()])
+        .retry_backoff(Duration::from_millis(5))
+        .build()
+        .await?;
+    c.assign(&[tp("t", 0)])?;
+    let mut errors = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let record = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no valid record; {} errors, first {:?}",
+            errors.len(),
+            errors.iter().take(8).collect::<Vec<_>>()
+        );
+        match c.poll(Duration::from_millis(100)).await {
+            Ok(recs) if !recs.is_empty() => break recs,
+            Ok(_) => {}
+            Err(e) => errors.push(e.to_string()),
+        }
+    };
+    // The valid batch followed by garbage is read; everything before it was refused.
+    assert_eq!(record.len(), 1);
+    assert_eq!(
+        (record[0].offset, record[0].value.as_deref()),
+        (0, Some(&b"ok"[..]))
+    );
+    assert!(
+        errors.len() >= 3,
+        "corrupt batches are reported: {errors:?}"
+    );
+    // The garbage after the valid batch is reported on the next fetch.
+    let err = c.poll(Duration::from_millis(500)).await;
+    assert!(matches!(err, Err(ClientError::Protocol { .. })), "{err:?}");
+    assert_eq!(c.position(&tp("t", 0)).await?, 1);
+    c.close().await?;
     Ok(())
 }

@@ -302,7 +302,13 @@ fn apply(inner: &Inner, parts: &[(TopicPartition, Asked)], resp: FetchResponse) 
                 Vec::new()
             };
             aborted.sort_by_key(|(_, first)| *first);
-            let decoded = decode(&records, a.offset, read_committed, &mut aborted);
+            let decoded = decode(
+                &records,
+                a.offset,
+                read_committed,
+                &mut aborted,
+                DECODE_BUDGET,
+            );
             let mut st = inner.lock();
             let Some(p) = st.assignment.get_mut(&tp) else {
                 continue;
@@ -356,6 +362,11 @@ fn out_of_range(inner: &Inner, tp: &TopicPartition, a: &Asked) {
     p.version += 1;
 }
 
+/// Most bytes of records one partition's fetch response may decode to (256 MiB).
+const DECODE_BUDGET: usize = 256 << 20;
+/// What a decoded record costs beyond its key, value and headers, for the budget.
+const RECORD_OVERHEAD: usize = 64;
+
 /// Decodes a partition's records from `from` on: a trailing partial batch is dropped (a
 /// fetch may end with one); control batches and, for read_committed, aborted
 /// transactions' batches are skipped; records before `from` (inside a compressed batch
@@ -365,9 +376,14 @@ fn decode(
     from: i64,
     read_committed: bool,
     aborted: &mut Vec<(i64, i64)>,
+    budget: usize,
 ) -> Result<(Vec<Buffered>, i64), batch::BatchError> {
+    let mut budget = budget;
     let mut next = from;
-    let limits = DecodeLimits::default();
+    let defaults = DecodeLimits::default();
+    // What one partition's response may decode to, whatever its compression ratio: a
+    // hostile broker's stack of small compression bombs stops here (the rest is fetched
+    // again once these records are handed out).
     let mut out = Vec::new();
     // Producers whose current transaction is aborted, from the aborted list as it
     // reaches each batch's offset.
@@ -376,6 +392,9 @@ fn decode(
         let (header, bytes) = match item {
             Ok(b) => b,
             Err(batch::BatchError::Truncated) => break,
+            // Records before a corrupt batch are handed out; the next fetch, which starts
+            // after them, reports the corruption.
+            Err(_) if !out.is_empty() => break,
             Err(e) => return Err(e),
         };
         if header.last_offset() < from {
@@ -391,7 +410,34 @@ fn decode(
                 aborting.push(pid);
             }
         }
-        let b = RecordBatch::decode(bytes, &limits)?;
+        if budget == 0 {
+            break;
+        }
+        let limits = DecodeLimits {
+            max_uncompressed_bytes: defaults.max_uncompressed_bytes.min(budget),
+            ..defaults
+        };
+        let b = match RecordBatch::decode(bytes, &limits) {
+            Ok(b) => b,
+            Err(_) if !out.is_empty() => break,
+            Err(e) => return Err(e),
+        };
+        let size: usize = b
+            .records
+            .iter()
+            .map(|r| {
+                let headers: usize = r
+                    .headers
+                    .iter()
+                    .map(|h| h.key.len() + h.value.as_ref().map_or(0, |v| v.len()))
+                    .sum();
+                RECORD_OVERHEAD
+                    + r.key.as_ref().map_or(0, |k| k.len())
+                    + r.value.as_ref().map_or(0, |v| v.len())
+                    + headers
+            })
+            .sum();
+        budget = budget.saturating_sub(size);
         if b.control {
             if read_committed && b.transactional {
                 aborting.retain(|pid| *pid != b.producer_id);
@@ -443,7 +489,7 @@ mod tests {
         all.extend_from_slice(&batch_bytes(5, 5));
         let full = all.len();
         all.extend_from_slice(&batch_bytes(10, 5)[..20]);
-        let (got, next) = decode(&all, 3, false, &mut Vec::new()).unwrap();
+        let (got, next) = decode(&all, 3, false, &mut Vec::new(), DECODE_BUDGET).unwrap();
         assert_eq!(next, 10);
         let offsets: Vec<i64> = got.iter().map(|b| b.record.offset).collect();
         assert_eq!(offsets, (3..10).collect::<Vec<_>>());
@@ -476,18 +522,48 @@ mod tests {
         all.extend_from_slice(&txn_batch(5, 1, 8, true));
         all.extend_from_slice(&txn_batch(6, 1, -1, false));
         let offsets = |v: &[Buffered]| v.iter().map(|b| b.record.offset).collect::<Vec<_>>();
-        let (got, next) = decode(&all, 0, true, &mut vec![(7, 0)]).unwrap();
+        let (got, next) = decode(&all, 0, true, &mut vec![(7, 0)], DECODE_BUDGET).unwrap();
         assert_eq!(offsets(&got), vec![3, 4, 6]);
         assert_eq!(next, 7);
-        let (got, _) = decode(&all, 0, false, &mut Vec::new()).unwrap();
+        let (got, _) = decode(&all, 0, false, &mut Vec::new(), DECODE_BUDGET).unwrap();
         assert_eq!(offsets(&got), vec![0, 1, 3, 4, 6]);
         // Only a control batch: nothing to hand out, but the position moves past it.
-        let (got, next) = decode(&all, 5, true, &mut Vec::new()).unwrap();
+        let (got, next) = decode(&all, 5, true, &mut Vec::new(), DECODE_BUDGET).unwrap();
         assert_eq!(offsets(&got), vec![6]);
         assert_eq!(next, 7);
-        let (got, next) = decode(&txn_batch(5, 1, 8, true), 5, true, &mut Vec::new()).unwrap();
+        let (got, next) = decode(
+            &txn_batch(5, 1, 8, true),
+            5,
+            true,
+            &mut Vec::new(),
+            DECODE_BUDGET,
+        )
+        .unwrap();
         assert!(got.is_empty());
         assert_eq!(next, 6);
+    }
+
+    #[test]
+    fn decoding_stops_at_the_budget_however_well_batches_compress() {
+        let mut all = BytesMut::new();
+        for i in 0..6 {
+            let mut b = RecordBatch::new(vec![Record {
+                offset: i,
+                value: Some(Bytes::from(vec![0u8; 4 << 20])),
+                ..Record::default()
+            }]);
+            b.compression = mockafka_protocol::batch::Compression::Zstd;
+            b.encode(&mut all).unwrap();
+        }
+        assert!(all.len() < 6 << 20, "the batches compress well");
+        let (got, _) = decode(&all, 0, false, &mut Vec::new(), 10 << 20).unwrap();
+        assert_eq!(
+            got.len(),
+            2,
+            "4 MiB + 4 MiB fit in 10 MiB, a third does not"
+        );
+        // A first batch over the budget is an error, not an endless empty fetch.
+        assert!(decode(&all, 0, false, &mut Vec::new(), 1 << 20).is_err());
     }
 
     #[test]
@@ -495,6 +571,11 @@ mod tests {
         let mut b = batch_bytes(0, 2);
         let last = b.len() - 1;
         b[last] ^= 0xff;
-        assert!(decode(&b, 0, false, &mut Vec::new()).is_err());
+        // After a good batch, a corrupt one ends the decode; alone, it is an error.
+        let mut good_then_bad = batch_bytes(0, 2);
+        good_then_bad.extend_from_slice(&b);
+        let (got, _) = decode(&good_then_bad, 0, false, &mut Vec::new(), DECODE_BUDGET).unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(decode(&b, 0, false, &mut Vec::new(), DECODE_BUDGET).is_err());
     }
 }

@@ -288,15 +288,52 @@ impl Group {
         }
     }
 
-    /// Revokes every assigned partition (eager rebalance, leave, close).
-    fn revoke_all(&self) {
-        let all: Vec<TopicPartition> = self.inner.lock().assignment.keys().cloned().collect();
-        if !all.is_empty() {
-            if let Some(l) = self.listener() {
-                l.on_partitions_revoked(&all);
+    /// Removes partitions (`None`: all) from the assignment and returns them with their
+    /// positions, in one step under the state lock, so that no record is handed out
+    /// after the positions to commit were read.
+    fn take(&self, which: Option<&[TopicPartition]>) -> (Vec<TopicPartition>, offsets::ToCommit) {
+        let mut st = self.inner.lock();
+        let parts: Vec<TopicPartition> = match which {
+            Some(w) => w
+                .iter()
+                .filter(|tp| st.assignment.contains_key(*tp))
+                .cloned()
+                .collect(),
+            None => st.assignment.keys().cloned().collect(),
+        };
+        let mut positions = offsets::ToCommit::new();
+        // A manual assignment made after unsubscribe is not the group's to take.
+        let manual = matches!(st.subscription, Subscription::Manual);
+        let mut parts = if manual { Vec::new() } else { parts };
+        for tp in &parts {
+            if let Some(p) = st.assignment.remove(tp) {
+                if let Some(o) = p.position {
+                    positions.insert(tp.clone(), (o, p.last_epoch));
+                }
             }
         }
-        self.inner.set_assignment(&[]);
+        // And what unsubscribe took away already.
+        parts.append(&mut st.unsubscribed);
+        positions.append(&mut st.unsubscribed_positions);
+        drop(st);
+        self.inner.changed.notify_waiters();
+        (parts, positions)
+    }
+
+    /// Revokes partitions (`None`: every one): commits their positions (with auto commit
+    /// on, while still a member), then tells the listener.
+    async fn revoke(&self, which: Option<&[TopicPartition]>, why: &str) {
+        let (parts, positions) = self.take(which);
+        if self.auto_commit() && self.joined && !positions.is_empty() {
+            if let Err(e) = offsets::commit(&self.inner, &positions).await {
+                tracing::debug!(error = %e, why, "commit of revoked partitions failed");
+            }
+        }
+        if !parts.is_empty() {
+            if let Some(l) = self.listener() {
+                l.on_partitions_revoked(&parts);
+            }
+        }
     }
 
     /// The assignment is gone without a clean revocation (expired, fenced).
@@ -322,12 +359,11 @@ impl Group {
                 return false;
             }
         };
-        // Kafka's onJoinPrepare: commit, then (eager) revoke everything.
-        if self.auto_commit() && self.joined {
-            self.commit_consumed("before rebalance").await;
-        }
+        // Kafka's onJoinPrepare: commit, and (eager) revoke everything.
         if !self.cooperative {
-            self.revoke_all();
+            self.revoke(None, "before rebalance").await;
+        } else if self.auto_commit() && self.joined {
+            self.commit_consumed("before rebalance").await;
         }
         self.joined = false;
         self.inner.lock().membership = None;
@@ -445,10 +481,13 @@ impl Group {
             return Err(classify(self.group_error(code)));
         }
         let Some(parts) = assignor::decode_assignment(&sresp.assignment) else {
-            return Err(Outcome::Fatal(
-                self.group_error(ResponseError::InconsistentGroupProtocol)
-                    .with_message(Some("malformed assignment from the group leader")),
-            ));
+            // The application hears of it once; the member keeps trying to join.
+            let e = self
+                .group_error(ResponseError::InconsistentGroupProtocol)
+                .with_message(Some("malformed assignment from the group leader"));
+            self.inner.lock().fatal = Some(e.clone());
+            self.inner.changed.notify_waiters();
+            return Err(Outcome::Retry(e));
         };
         self.apply_assignment(parts).await;
         Ok(())
@@ -504,27 +543,15 @@ impl Group {
             member_id: self.member_id.clone(),
             generation: self.generation,
         });
+        self.joined = true;
         if !revoked.is_empty() {
             // Cooperative: commit and give up only what moves, then rejoin so that it can.
-            if self.auto_commit() {
-                let all = offsets::consumed(&self.inner);
-                let mine = all
-                    .into_iter()
-                    .filter(|(tp, _)| revoked.contains(tp))
-                    .collect();
-                if let Err(e) = offsets::commit(&self.inner, &mine).await {
-                    tracing::debug!(error = %e, "commit of revoked partitions failed");
-                }
-            }
-            if let Some(l) = self.listener() {
-                l.on_partitions_revoked(&revoked);
-            }
+            self.revoke(Some(&revoked), "cooperative revocation").await;
             self.rejoin = true;
         } else {
             self.rejoin = false;
         }
         self.inner.set_assignment(&parts);
-        self.joined = true;
         tracing::debug!(group = %self.group_id, member = %self.member_id, generation = self.generation, ?parts, "joined");
         if !added.is_empty() {
             if let Some(l) = self.listener() {
@@ -595,10 +622,7 @@ impl Group {
     /// Commits (auto commit), revokes and leaves the group. Static members do not send
     /// LeaveGroup (their partitions wait for them until the session timeout), as in Kafka.
     async fn leave(&mut self, why: &str) {
-        if self.auto_commit() && self.joined {
-            self.commit_consumed(why).await;
-        }
-        self.revoke_all();
+        self.revoke(None, why).await;
         let was_member = !self.member_id.is_empty();
         self.joined = false;
         self.inner.lock().membership = None;

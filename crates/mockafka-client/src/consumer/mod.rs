@@ -530,6 +530,11 @@ pub(crate) struct State {
     pub(crate) fatal: Option<ClientError>,
     /// Where the next poll starts draining, so that every partition gets its turn.
     pub(crate) rotate: usize,
+    /// Partitions taken away by unsubscribe, with their positions, for the background
+    /// task to commit and revoke before it leaves the group.
+    pub(crate) unsubscribed: Vec<TopicPartition>,
+    /// The positions of `unsubscribed`.
+    pub(crate) unsubscribed_positions: offsets::ToCommit,
 }
 
 /// State shared by the consumer handle and its background tasks.
@@ -708,6 +713,19 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
             self.inner.lock().subscription = Subscription::None;
             self.inner.set_assignment(&[]);
         } else {
+            // Take the partitions now, so that an assign() right after cannot mix with
+            // them; the background task commits their positions and leaves the group.
+            let mut st = self.inner.lock();
+            let taken = std::mem::take(&mut st.assignment);
+            for (tp, p) in taken {
+                if let Some(o) = p.position {
+                    st.unsubscribed_positions
+                        .insert(tp.clone(), (o, p.last_epoch));
+                }
+                st.unsubscribed.push(tp);
+            }
+            drop(st);
+            self.inner.changed.notify_waiters();
             self.set_subscription(Subscription::None);
         }
     }
@@ -941,6 +959,23 @@ impl<K: Deserializer, V: Deserializer> Consumer<K, V> {
     pub fn commit_async(&self) -> CommitHandle {
         let inner = self.inner.clone();
         let offsets = offsets::consumed(&inner);
+        let group = inner.cfg.group_id.is_some();
+        CommitHandle(tokio::spawn(async move {
+            if !group {
+                return Err(ClientError::Config("commit needs a group_id".into()));
+            }
+            offsets::commit(&inner, &offsets).await
+        }))
+    }
+
+    /// Starts committing the given offsets in the background; see
+    /// [`Consumer::commit_async`].
+    pub fn commit_offsets_async(&self, offsets: &BTreeMap<TopicPartition, i64>) -> CommitHandle {
+        let inner = self.inner.clone();
+        let offsets: offsets::ToCommit = offsets
+            .iter()
+            .map(|(tp, o)| (tp.clone(), (*o, None)))
+            .collect();
         let group = inner.cfg.group_id.is_some();
         CommitHandle(tokio::spawn(async move {
             if !group {

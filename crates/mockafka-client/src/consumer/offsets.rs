@@ -105,9 +105,11 @@ pub(crate) async fn commit(inner: &Inner, offsets: &ToCommit) -> Result<(), Clie
     let group = group_id(inner)?.to_owned();
     let (generation, member_id) = {
         let st = inner.lock();
-        match (&st.membership, st.subscription.uses_group()) {
-            (Some(m), true) => (m.generation, m.member_id.clone()),
-            _ => (-1, String::new()),
+        // A member commits with its generation (also while leaving after unsubscribe);
+        // a simple consumer with generation -1.
+        match &st.membership {
+            Some(m) => (m.generation, m.member_id.clone()),
+            None => (-1, String::new()),
         }
     };
     let mut topics: Vec<OffsetCommitRequestTopic> = Vec::new();

@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use kafka_protocol::ResponseError;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
+use tracing::debug;
 
 use super::consumer_protocol;
 use super::member::{Member, MemberIds};
@@ -125,6 +126,20 @@ impl Group {
                 .members
                 .keys()
                 .all(|id| self.join_waiters.contains_key(id))
+    }
+
+    /// Kafka's `acceptJoiningMember`: a member already waiting in this rebalance (or already
+    /// in a settled group) is always accepted; new members up to the maximum group size.
+    fn accept_joining_member(&self, member_id: &str, max: usize) -> bool {
+        match self.state {
+            GroupState::Empty | GroupState::Dead => true,
+            GroupState::PreparingRebalance => {
+                self.awaiting_join(member_id) || self.join_waiters.len() < max
+            }
+            GroupState::CompletingRebalance | GroupState::Stable => {
+                self.members.contains_key(member_id) || self.members.len() < max
+            }
+        }
     }
 
     /// Kafka's `supportsProtocols`.
@@ -411,6 +426,7 @@ impl Group {
         p: &JoinParams,
     ) -> Reply<JoinResult> {
         let iid = p.group_instance_id.clone().unwrap_or_default();
+        debug!(group = %self.group_id, instance = %iid, old = old_id, new = %new_id, "static member rejoined");
         let current_leader = self.leader.clone();
         self.replace_static_member(&iid, old_id, &new_id);
         self.schedule_heartbeat(&new_id, now);
@@ -516,6 +532,7 @@ impl Group {
 
     /// Kafka's `prepareRebalance`.
     fn prepare_rebalance(&mut self, cfg: &GroupConfig, now: Instant) {
+        debug!(group = %self.group_id, from = %self.state, generation = self.generation, "preparing rebalance");
         if self.state == GroupState::CompletingRebalance {
             self.reset_and_propagate_assignment_error(now, ResponseError::RebalanceInProgress);
         }
@@ -582,6 +599,9 @@ impl Group {
             .filter(|m| !m.is_static() && !self.join_waiters.contains_key(&m.member_id))
             .map(|m| m.member_id.clone())
             .collect();
+        if !missing.is_empty() {
+            debug!(group = %self.group_id, members = ?missing, "did not rejoin in time: removing");
+        }
         for id in missing {
             self.remove(&id);
         }
@@ -597,6 +617,14 @@ impl Group {
             return;
         }
         self.init_next_generation();
+        debug!(
+            group = %self.group_id,
+            generation = self.generation,
+            members = self.members.len(),
+            protocol = self.protocol_name.as_deref().unwrap_or(""),
+            state = %self.state,
+            "join phase complete"
+        );
         if self.state == GroupState::Empty {
             self.store();
             return;
@@ -694,6 +722,7 @@ impl Group {
             // are answered.
             return;
         }
+        debug!(group = %self.group_id, member = member_id, "session timeout: removing member");
         self.remove_member_and_update_group(cfg, now, member_id);
     }
 
@@ -707,6 +736,7 @@ impl Group {
             return;
         }
         let pending: Vec<String> = self.pending_sync.iter().cloned().collect();
+        debug!(group = %self.group_id, members = ?pending, "no SyncGroup within the rebalance timeout: removing");
         for id in pending {
             self.remove(&id);
         }
@@ -803,6 +833,7 @@ impl Group {
     /// `onGroupLoaded` there): parked requests get NOT_COORDINATOR, a rebalance in progress
     /// is lost, and the last stored generation comes back with fresh heartbeat deadlines.
     fn reload(&mut self, now: Instant) {
+        debug!(group = %self.group_id, state = %self.state, "coordinator moved: reloading the stored group");
         for (id, tx) in std::mem::take(&mut self.join_waiters) {
             let _ = tx.send(JoinResult::error(id, ResponseError::NotCoordinator));
         }
@@ -971,6 +1002,11 @@ impl GroupCoordinator {
                 ResponseError::UnknownServerError,
             ));
         };
+        if !group.accept_joining_member(&p.member_id, cfg.max_group_size) {
+            group.remove(&p.member_id);
+            group.advance(cfg, now);
+            return Reply::Now(JoinResult::error("", ResponseError::GroupMaxSizeReached));
+        }
         let reply = if unknown {
             group.new_member_join(cfg, &mut self.ids, now, &p)
         } else {

@@ -758,6 +758,23 @@ fn list_and_describe() {
 }
 
 #[test]
+fn joins_beyond_the_maximum_group_size_are_refused() {
+    let cfg = GroupConfig {
+        max_group_size: 1,
+        ..GroupConfig::default()
+    };
+    let mut c = GroupCoordinator::new(cfg, &[1]);
+    let t0 = Instant::now();
+    let a = stable_single(&mut c, t0);
+    let j = answered(c.join(t0, params("g", "", "client-b", &["t"])));
+    assert_eq!(j.error, Some(ResponseError::GroupMaxSizeReached));
+    // The member already in the group may rejoin.
+    let j = answered(c.join(t0, params("g", &a, "client-a", &["t"])));
+    assert_eq!((j.error, j.generation_id), (None, 2));
+    assert_eq!(c.view("g").expect("g").members.len(), 1);
+}
+
+#[test]
 fn a_member_that_never_syncs_is_removed_after_the_rebalance_timeout() {
     let mut c = coord();
     let t0 = Instant::now();

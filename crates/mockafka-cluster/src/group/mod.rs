@@ -82,6 +82,9 @@ pub struct GroupConfig {
     /// `offset.metadata.max.bytes`: longer commit metadata gets OFFSET_METADATA_TOO_LARGE.
     /// Default 4096, as Kafka.
     pub max_offset_metadata_bytes: usize,
+    /// `group.max.size`: joins beyond it get GROUP_MAX_SIZE_REACHED. Default: unlimited
+    /// (`usize::MAX`), as Kafka's `Int.MaxValue`.
+    pub max_group_size: usize,
 }
 
 impl Default for GroupConfig {
@@ -92,6 +95,7 @@ impl Default for GroupConfig {
             initial_rebalance_delay: Duration::ZERO,
             new_member_join_timeout: Duration::from_secs(5 * 60),
             max_offset_metadata_bytes: 4096,
+            max_group_size: usize::MAX,
         }
     }
 }

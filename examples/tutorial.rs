@@ -102,16 +102,23 @@ async fn producer_steps(cluster: &Cluster, servers: &str) -> Res {
     ensure(meta.offset == 1, "the second record at offset 1")?;
 
     // P3: flush waits for every buffered record.
+    let mut buffered = Vec::new();
     for i in 0..10 {
         // Not awaited one by one: flush() below waits for all of them.
-        let _ = producer
-            .send(ProducerRecord::new(
-                "foobar",
-                Bytes::from(format!("buffered-{i}")),
-            ))
-            .await?;
+        buffered.push(
+            producer
+                .send(ProducerRecord::new(
+                    "foobar",
+                    Bytes::from(format!("buffered-{i}")),
+                ))
+                .await?,
+        );
     }
     producer.flush().await?;
+    ensure(
+        buffered.iter().all(|d| d.try_result().is_some()),
+        "every send acknowledged when flush returns",
+    )?;
     let stored = cluster.partition("foobar", 0)?.high_watermark;
     println!("P3 flush(): foobar now holds {stored} records");
     ensure(stored == 12, "12 records after flush")?;
@@ -254,23 +261,30 @@ fn c1(servers: &str) -> Res {
 
 async fn consumer_steps(cluster: &Cluster, servers: &str) -> Res {
     // 100 records in `first`'s partition 0 (offsets 0..99), a few in the others.
+    let mut acks = Vec::new();
     let p = Producer::builder()
         .bootstrap_servers(servers.split(','))
         .build()
         .await?;
     for i in 0..100 {
-        let _ = p
-            .send(ProducerRecord::new("first", Bytes::from(format!("m{i}"))).with_partition(0))
-            .await?;
+        acks.push(
+            p.send(ProducerRecord::new("first", Bytes::from(format!("m{i}"))).with_partition(0))
+                .await?,
+        );
     }
     for part in 1..3 {
-        let _ = p
-            .send(
+        acks.push(
+            p.send(
                 ProducerRecord::new("first", Bytes::from(format!("p{part}"))).with_partition(part),
             )
-            .await?;
+            .await?,
+        );
     }
     p.flush().await?;
+    ensure(
+        acks.iter().all(|d| d.try_result().is_some()),
+        "acknowledged",
+    )?;
 
     // C2: join a consumer group.
     let c = consumer(servers)
@@ -306,9 +320,10 @@ async fn consumer_steps(cluster: &Cluster, servers: &str) -> Res {
 
     // C4: several topics, or a pattern.
     for t in ["my_topic", "topic_1"] {
-        let _ = p
-            .send(ProducerRecord::new(t, Bytes::from(format!("in {t}"))))
-            .await?;
+        acks.push(
+            p.send(ProducerRecord::new(t, Bytes::from(format!("in {t}"))))
+                .await?,
+        );
     }
     p.flush().await?;
     let c = consumer(servers)

@@ -4,7 +4,7 @@
 //! proptest generates sequences of operations over a 2-partition topic and 2 groups:
 //! produce n records to a partition; start a consumer in a group with reset policy
 //! earliest, latest or none, by subscribe or by assign; consume k records; commit; close
-//! without committing; crash (drop without closing); delete records up to an offset (so
+//! without committing; crash (its runtime stops: no LeaveGroup, no heartbeats); delete records up to an offset (so
 //! committed offsets and positions fall out of range); seek. A restart with another policy
 //! is a close or crash followed by a start. [`Model`] states what Kafka guarantees: where
 //! a consumer starts (the committed offset if it lies within [log start, high watermark],
@@ -168,6 +168,11 @@ struct Run {
     producer: Producer,
     admin: Admin,
     consumers: BTreeMap<usize, Consumer>,
+    /// The runtime each consumer was built on, running its group membership task
+    /// (heartbeats, leave on close); shutting it down is the crash.
+    runtimes: BTreeMap<usize, tokio::runtime::Runtime>,
+    /// Groups whose open consumer subscribed (is a group member).
+    subscribed: std::collections::BTreeSet<usize>,
     model: Model,
     log: Vec<String>,
 }
@@ -191,6 +196,8 @@ impl Run {
             producer,
             admin,
             consumers: BTreeMap::new(),
+            runtimes: BTreeMap::new(),
+            subscribed: Default::default(),
             model: Model::default(),
             log: Vec::new(),
         })
@@ -214,12 +221,23 @@ impl Run {
                 if let Some(c) = self.consumers.remove(&group) {
                     c.close().await.map_err(err)?;
                     self.model.open.remove(&group);
+                    self.subscribed.remove(&group);
+                }
+                if let Some(rt) = self.runtimes.remove(&group) {
+                    rt.shutdown_background();
                 }
                 Ok(())
             }
             Op::Crash { group } => {
+                // The process dies: its tasks stop without a LeaveGroup or a commit, and
+                // the group expires the member after its session timeout.
+                if let Some(rt) = self.runtimes.remove(&group) {
+                    rt.shutdown_background();
+                }
                 drop(self.consumers.remove(&group));
-                self.model.open.remove(&group);
+                if self.model.open.remove(&group).is_some() && self.subscribed.remove(&group) {
+                    self.wait_member_expired(group).await?;
+                }
                 Ok(())
             }
             Op::DeleteRecords { partition, before } => self.delete(partition, before).await,
@@ -263,7 +281,7 @@ impl Run {
         } else {
             10_000
         };
-        let c = Consumer::builder()
+        let builder = Consumer::builder()
             .bootstrap_servers(self.env.bootstrap.split(','))
             .group_id(&self.groups[g])
             .auto_offset_reset(reset)
@@ -271,11 +289,16 @@ impl Run {
             .max_poll_records(1)
             .heartbeat_interval(Duration::from_millis(50))
             .session_timeout(Duration::from_millis(session))
-            .fetch_max_wait(Duration::from_millis(50))
+            .fetch_max_wait(Duration::from_millis(50));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
             .build()
-            .await
             .map_err(err)?;
+        let c = rt.spawn(builder.build()).await.map_err(err)?.map_err(err)?;
+        self.runtimes.insert(g, rt);
         if subscribe {
+            self.subscribed.insert(g);
             c.subscribe(&[self.topic.as_str()]).map_err(err)?;
             c.wait_for_assignment(WAIT).await.map_err(err)?;
         } else {
@@ -302,7 +325,11 @@ impl Run {
                     pending.push((p, want));
                 }
                 (Err(f), Err(e)) if fail_of(&e) == Some(f) => {
-                    drop(c);
+                    c.close().await.map_err(err)?;
+                    self.subscribed.remove(&g);
+                    if let Some(rt) = self.runtimes.remove(&g) {
+                        rt.shutdown_background();
+                    }
                     return Ok(());
                 }
                 (want, seen) => {
@@ -336,8 +363,7 @@ impl Run {
                     if f == Some(Fail::OutOfRange)
                         && pending.iter().any(|(_, w)| *w == Err(Fail::OutOfRange))
                     {
-                        self.consumers.remove(&g);
-                        self.model.open.remove(&g);
+                        self.discard(g);
                         return Ok(());
                     }
                     return Err(format!("group {g}: poll failed with {e} while {pending:?}"));
@@ -379,8 +405,7 @@ impl Run {
                         ))
                     }
                     Err(e) if fail_of(&e) == Some(Fail::OutOfRange) => {
-                        self.consumers.remove(&g);
-                        self.model.open.remove(&g);
+                        self.discard(g);
                         return if want == Err(Fail::OutOfRange) {
                             Ok(())
                         } else {
@@ -393,6 +418,36 @@ impl Run {
             pending = still;
         }
         Ok(())
+    }
+
+    /// Waits until the group has expired a crashed member (its session timeout), as the
+    /// next consumer of the group would: until then the group rejects simple commits.
+    async fn wait_member_expired(&self, g: usize) -> Step {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let d = self
+                .admin
+                .describe_groups(&[self.groups[g].as_str()])
+                .await
+                .map_err(err)?;
+            if d.iter().all(|x| x.members.is_empty()) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("group {g}: the crashed member never expired"));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A consumer that failed as the model expects: gone, nothing committed.
+    fn discard(&mut self, g: usize) {
+        drop(self.consumers.remove(&g));
+        self.subscribed.remove(&g);
+        if let Some(rt) = self.runtimes.remove(&g) {
+            rt.shutdown_background();
+        }
+        self.model.open.remove(&g);
     }
 
     fn position_mut(&mut self, g: usize, p: usize, to: i64) {
@@ -527,6 +582,9 @@ impl Run {
     async fn finish(self) -> Step {
         for (_, c) in self.consumers {
             c.close().await.map_err(err)?;
+        }
+        for (_, rt) in self.runtimes {
+            rt.shutdown_background();
         }
         self.producer.close().await.map_err(err)?;
         if let Some(cluster) = &self.env.cluster {

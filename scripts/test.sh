@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of mockafka: formatting and lints, each crate's unit and integration
-# tests, the end-to-end suite, doctests, the fuzz corpora (as plain tests), the kafka-python
-# suite under tests/python (in a virtualenv this script creates), and, when CI=true or
-# MOCKAFKA_FUZZ_SECONDS is set, a short fuzzing run of each fuzz target.
+# tests, the end-to-end suite (the seed behaviours with the Rust client, the offset-reset
+# properties), doctests (the README's too), the fuzz corpora (as plain tests), the
+# tutorial example, the kafka-python suite under tests/python (in a virtualenv this script
+# creates; it includes the seed behaviours with kafka-python and across clients for every
+# codec), and, when CI=true or MOCKAFKA_FUZZ_SECONDS is set, a short fuzzing run of each
+# fuzz target. MOCKAFKA_PROPTEST_CASES raises the property test cases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -18,6 +21,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test (all crates, doctests, fuzz corpora)"
 cargo build --release --bin mockafka
 cargo test --workspace
+
+step "examples: the tutorial, against an embedded cluster"
+cargo run -q --example tutorial
 
 step "python virtualenv for tests/python"
 venv="${MOCKAFKA_VENV:-$root/.venv}"

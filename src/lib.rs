@@ -6,3 +6,8 @@
 pub use mockafka_client as client;
 pub use mockafka_cluster as cluster;
 pub use mockafka_protocol as protocol;
+
+// The README's Rust examples run as doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

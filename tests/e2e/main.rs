@@ -11,8 +11,11 @@
 mod admin;
 mod consumer;
 mod faults;
+mod offset_logic_props;
+mod offset_reset_props;
 mod producer;
 mod resilience;
+mod seed;
 
 use std::time::Duration;
 

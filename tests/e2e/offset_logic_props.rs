@@ -13,9 +13,14 @@
 //! Fetch accepts it, else ListOffsets by the policy); it must agree with
 //! [`super::offset_reset_props::start_offset`], the rule of the end-to-end properties.
 //!
-//! The cluster crate has no public synchronous entry point to its offset store and logs
-//! (they are `pub(crate)`), so these cases go through loopback TCP; they still run
-//! thousands of cases in seconds. Cases: 64 x `MOCKAFKA_PROPTEST_CASES` (default 64 x 16 = 1024).
+//! Two levels run the same model on the same generated operations:
+//! - raw frames over loopback TCP, each case on a fresh cluster: the answers as a client
+//!   sees them. Cases: 64 x `MOCKAFKA_PROPTEST_CASES` (default 64 x 16 = 1024).
+//! - socket-free, through the cluster's synchronous offset API ([`Cluster::append`],
+//!   [`Cluster::commit_offset`], [`Cluster::list_offset`], [`Cluster::fetch_offsets`],
+//!   [`Cluster::delete_records`], [`Cluster::committed_offset`]), which runs the handlers'
+//!   own code; each case gets a fresh topic on one shared cluster.
+//!   Cases: 256 x `MOCKAFKA_PROPTEST_CASES` (default 256 x 16 = 4096).
 
 use std::collections::BTreeMap;
 
@@ -34,7 +39,12 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Request, StrBytes};
 use kafka_protocol::ResponseError;
 use mockafka::client::OffsetReset;
-use mockafka::cluster::{BrokerId, Cluster};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use mockafka::cluster::{
+    BrokerId, Cluster, ClusterError, OffsetSpec, ResponseError as ClusterCode, TopicSpec,
+};
 use mockafka::protocol::batch::{decode_all, DecodeLimits, Record, RecordBatch};
 use mockafka::protocol::request::encode_request;
 use mockafka::protocol::response::decode_response;
@@ -467,5 +477,266 @@ proptest! {
             .build()
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         rt.block_on(run_case(&ops)).map_err(TestCaseError::fail)?;
+    }
+}
+
+// ---- the socket-free level ----
+
+/// One cluster (and the runtime its listeners live on) for every socket-free case.
+fn shared_cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<(tokio::runtime::Runtime, Cluster)> = OnceLock::new();
+    let (_, cluster) = CLUSTER.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let cluster = rt
+            .block_on(Cluster::builder().brokers(1).start())
+            .expect("cluster starts");
+        (rt, cluster)
+    });
+    cluster
+}
+
+fn out_of_range(e: &ClusterError) -> bool {
+    e.code() == Some(ClusterCode::OffsetOutOfRange)
+}
+
+/// A case's own topic and groups on the shared cluster.
+struct Direct<'a> {
+    cluster: &'a Cluster,
+    topic: String,
+    groups: [String; G],
+    model: Model,
+}
+
+impl Direct<'_> {
+    fn group(&self, g: usize) -> Result<&str, String> {
+        self.groups
+            .get(g)
+            .map(String::as_str)
+            .ok_or_else(|| format!("no group {g}"))
+    }
+
+    fn produce(&mut self, p: i32, n: usize) -> Result<(), String> {
+        let (_, hw) = self.model.log(p);
+        let records = (0..n)
+            .map(|i| {
+                let i = i64::try_from(i).unwrap_or(0);
+                Record {
+                    offset: i,
+                    timestamp: 1_000 + i,
+                    key: None,
+                    value: Some(Bytes::from(format!("{p}:{}", hw + i))),
+                    headers: Vec::new(),
+                }
+            })
+            .collect();
+        let base = self
+            .cluster
+            .append(&self.topic, p, &RecordBatch::new(records))
+            .map_err(|e| format!("produce to {p}: {e}"))?;
+        if base != hw {
+            return Err(format!("produce to {p}: base offset {base}, expected {hw}"));
+        }
+        let i = usize::try_from(p).map_err(|e| e.to_string())?;
+        self.model.high_watermark[i] += i64::try_from(n).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    fn commit(&mut self, g: usize, p: i32, offset: i64) -> Result<(), String> {
+        let group = self.group(g)?.to_owned();
+        self.cluster
+            .commit_offset(&group, &self.topic, p, offset)
+            .map_err(|e| format!("commit {offset} to g{g}/{p}: {e}"))?;
+        self.model.committed.insert((g, p), offset);
+        Ok(())
+    }
+
+    fn delete(&mut self, p: i32, before: i64) -> Result<(), String> {
+        let got = self.cluster.delete_records(&self.topic, p, before);
+        let (ls, hw) = self.model.log(p);
+        if before > hw {
+            return match got {
+                Err(e) if out_of_range(&e) => Ok(()),
+                other => Err(format!(
+                    "delete before {before} past the high watermark {hw}: {other:?}"
+                )),
+            };
+        }
+        let want = ls.max(before);
+        match got {
+            Ok(low) if low == want => {}
+            other => {
+                return Err(format!(
+                    "delete {p} before {before}: {other:?}, expected low watermark {want}"
+                ))
+            }
+        }
+        let i = usize::try_from(p).map_err(|e| e.to_string())?;
+        self.model.log_start[i] = want;
+        Ok(())
+    }
+
+    fn list(&self, p: i32, spec: OffsetSpec) -> Result<i64, String> {
+        self.cluster
+            .list_offset(&self.topic, p, spec)
+            .map_err(|e| format!("list offsets {p} {spec:?}: {e}"))
+    }
+
+    /// The fetch check of the raw-frame level, on [`Cluster::fetch_offsets`]; the log
+    /// bounds and record values it checks there come from [`Cluster::partition`] and
+    /// [`Cluster::records`] here.
+    fn check_fetch(&self, p: i32, offset: i64) -> Result<Result<(), Fail>, String> {
+        let (ls, hw) = self.model.log(p);
+        let inside = (ls..=hw).contains(&offset);
+        match self.cluster.fetch_offsets(&self.topic, p, offset) {
+            Err(e) if out_of_range(&e) && !inside => Ok(Err(Fail::OutOfRange)),
+            Err(e) if out_of_range(&e) => Err(format!(
+                "fetch {p}@{offset} in [{ls}, {hw}]: OFFSET_OUT_OF_RANGE"
+            )),
+            Err(e) => Err(format!("fetch {p}@{offset}: {e}")),
+            Ok(offsets) if inside => {
+                let view = self
+                    .cluster
+                    .partition(&self.topic, p)
+                    .map_err(|e| e.to_string())?;
+                if (view.high_watermark, view.log_start_offset) != (hw, ls) {
+                    return Err(format!(
+                        "fetch {p}@{offset}: high watermark {} log start {}, expected {hw} {ls}",
+                        view.high_watermark, view.log_start_offset
+                    ));
+                }
+                let from: Vec<_> = offsets.into_iter().filter(|o| *o >= offset).collect();
+                if from != (offset..hw).collect::<Vec<_>>() {
+                    return Err(format!("fetch {p}@{offset} of [{ls}, {hw}): got {from:?}"));
+                }
+                for rec in self
+                    .cluster
+                    .records(&self.topic, p)
+                    .map_err(|e| e.to_string())?
+                {
+                    let want = format!("{p}:{}", rec.offset);
+                    if rec.value.as_deref() != Some(want.as_bytes()) {
+                        return Err(format!(
+                            "partition {p}: offset {} holds {:?}",
+                            rec.offset, rec.value
+                        ));
+                    }
+                }
+                Ok(Ok(()))
+            }
+            Ok(offsets) => Err(format!(
+                "fetch {p}@{offset} outside [{ls}, {hw}]: records {offsets:?}, not OFFSET_OUT_OF_RANGE"
+            )),
+        }
+    }
+
+    fn start(&self, g: usize, p: i32, reset: OffsetReset) -> Result<(), String> {
+        let (ls, hw) = self.model.log(p);
+        let earliest = self.list(p, OffsetSpec::Earliest)?;
+        let latest = self.list(p, OffsetSpec::Latest)?;
+        if (earliest, latest) != (ls, hw) {
+            return Err(format!(
+                "list offsets {p}: earliest {earliest} latest {latest}, expected {ls} {hw}"
+            ));
+        }
+        let committed = self
+            .cluster
+            .committed_offset(self.group(g)?, &self.topic, p)
+            .map_or(-1, |o| o.offset);
+        let model_committed = self.model.committed.get(&(g, p)).copied();
+        if committed != model_committed.unwrap_or(-1) {
+            return Err(format!(
+                "g{g}/{p}: committed {committed}, expected {model_committed:?}"
+            ));
+        }
+        let by_policy = |f: Fail| match reset {
+            OffsetReset::Earliest => Ok(earliest),
+            OffsetReset::Latest => Ok(latest),
+            OffsetReset::None => Err(f),
+        };
+        let resolved = if committed >= 0 {
+            match self.check_fetch(p, committed)? {
+                Ok(()) => Ok(committed),
+                Err(f) => by_policy(f),
+            }
+        } else {
+            by_policy(Fail::NoOffset)
+        };
+        let want = start_offset(ls, hw, model_committed, reset);
+        if resolved != want {
+            return Err(format!(
+                "g{g}/{p} log [{ls}, {hw}) committed {model_committed:?} {reset:?}: \
+                 the cluster's answers start at {resolved:?}, Kafka's rule says {want:?}"
+            ));
+        }
+        if let Ok(at) = resolved {
+            self.check_fetch(p, at)?
+                .map_err(|f| format!("fetch at the start {at}: {f:?}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn run_direct_case(ops: &[Op]) -> Result<(), String> {
+    static CASE: AtomicU64 = AtomicU64::new(0);
+    let n = CASE.fetch_add(1, Ordering::Relaxed);
+    let cluster = shared_cluster();
+    let topic = format!("direct-{n}");
+    cluster
+        .create_topic(TopicSpec::new(&topic, P))
+        .map_err(|e| e.to_string())?;
+    let mut run = Direct {
+        cluster,
+        // The same groups in every case (a group per case would make the coordinator's
+        // per-request work grow with the case count): their offsets are keyed by the
+        // case's own topic, so each case starts with none.
+        groups: std::array::from_fn(|g| format!("direct-g{g}")),
+        topic,
+        model: Model::default(),
+    };
+    for (i, op) in ops.iter().enumerate() {
+        let r = match *op {
+            Op::Produce { partition, n } => run.produce(partition, n),
+            Op::Commit {
+                group,
+                partition,
+                offset,
+            } => run.commit(group, partition, offset),
+            Op::DeleteRecords { partition, before } => run.delete(partition, before),
+            Op::Start {
+                group,
+                partition,
+                reset,
+            } => run.start(group, partition, reset),
+            Op::Fetch { partition, offset } => run.check_fetch(partition, offset).map(drop),
+        };
+        r.map_err(|e| format!("step {i} {op:?}: {e}\nmodel: {:?}", run.model))?;
+    }
+    // Keep the shared cluster small: the case's records and offsets go with its topic.
+    cluster
+        .delete_topic(&run.topic)
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: cases(16).saturating_mul(256),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/offset_logic_props.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    /// The cluster's offset logic, called without sockets, agrees with the model at
+    /// every step.
+    #[test]
+    fn the_clusters_offset_logic_follows_the_model_without_sockets(
+        ops in proptest::collection::vec(op(), 1..24)
+    ) {
+        run_direct_case(&ops).map_err(TestCaseError::fail)?;
     }
 }

@@ -67,6 +67,20 @@ impl<'a> RequestCtx<'a> {
         }
     }
 
+    /// A context for the cluster's own synchronous API ([`crate::Cluster::append`] and
+    /// friends): the request is taken as received by `broker_id` at `version`, from no
+    /// client (loopback address, port 0).
+    pub(crate) fn internal(shared: &'a Arc<Shared>, broker_id: i32, version: i16) -> Self {
+        Self {
+            shared,
+            broker_id,
+            version,
+            client_id: None,
+            peer: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            now_ms: shared.config.time.now_ms(),
+        }
+    }
+
     /// The client's host as Kafka reports it for group members: "/" and the IP address.
     pub(crate) fn client_host(&self) -> String {
         format!("/{}", self.peer.ip())

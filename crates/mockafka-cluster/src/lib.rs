@@ -122,6 +122,7 @@ mod fetch_session;
 mod group;
 mod handlers;
 mod log;
+mod offset_api;
 mod offsets;
 mod records;
 mod request_log;
@@ -137,7 +138,8 @@ pub use group::{CommittedOffsetView, GroupConfig, GroupState, GroupView, MemberV
 pub use kafka_protocol::messages::ApiKey;
 pub use kafka_protocol::messages::BrokerId;
 pub use kafka_protocol::ResponseError;
-pub use mockafka_protocol::batch::{Compression, TimestampType};
+pub use mockafka_protocol::batch::{Compression, Record, RecordBatch, TimestampType};
+pub use offset_api::OffsetSpec;
 pub use request_log::{RequestAnswer, RequestRecord, REQUEST_LOG_CAPACITY};
 pub use uuid::Uuid;
 pub use view::{BatchView, BrokerView, PartitionView, RecordView, TopicView};

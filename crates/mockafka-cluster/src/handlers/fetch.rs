@@ -44,19 +44,21 @@ use crate::dispatch::RequestCtx;
 use crate::fetch_session::{PartitionAnswer, PartitionRequest, SessionContext};
 use crate::topics::Partition;
 
+/// Kafka's isolation level READ_UNCOMMITTED.
+pub(crate) const READ_UNCOMMITTED: i8 = 0;
 /// Kafka's isolation level READ_COMMITTED.
 const READ_COMMITTED: i8 = 1;
 
 /// One requested partition, resolved.
-struct Target {
-    topic: TopicName,
-    request: PartitionRequest,
-    partition: Option<Arc<Partition>>,
+pub(crate) struct Target {
+    pub(crate) topic: TopicName,
+    pub(crate) request: PartitionRequest,
+    pub(crate) partition: Option<Arc<Partition>>,
 }
 
 /// What one read of all partitions found, in target order.
-struct Read {
-    partitions: Vec<(TopicName, PartitionData)>,
+pub(crate) struct Read {
+    pub(crate) partitions: Vec<(TopicName, PartitionData)>,
     bytes: usize,
     error: bool,
 }
@@ -72,7 +74,7 @@ fn error_partition(index: i32, code: ResponseError) -> PartitionData {
         .with_records(Some(Bytes::new()))
 }
 
-fn read_all(
+pub(crate) fn read_all(
     ctx: &RequestCtx<'_>,
     targets: &[Target],
     max_bytes: usize,

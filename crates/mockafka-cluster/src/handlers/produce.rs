@@ -129,15 +129,15 @@ fn validate_batch(
 }
 
 /// The outcome for one partition.
-struct Appended {
-    base_offset: i64,
+pub(crate) struct Appended {
+    pub(crate) base_offset: i64,
     log_append_time: i64,
     log_start_offset: i64,
 }
 
 /// A failed partition, with the leader to point the client at (v10+).
-struct Failed {
-    code: ResponseError,
+pub(crate) struct Failed {
+    pub(crate) code: ResponseError,
     leader: Option<(i32, i32)>,
 }
 
@@ -147,7 +147,7 @@ impl From<ResponseError> for Failed {
     }
 }
 
-fn produce_partition(
+pub(crate) fn produce_partition(
     ctx: &RequestCtx<'_>,
     topic: &str,
     data: PartitionProduceData,

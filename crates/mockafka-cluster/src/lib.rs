@@ -28,6 +28,9 @@
 //! (registry, leaders) and `log/` (partition logs, idempotent producer state), each behind
 //! a small `std::sync::Mutex` never held across `.await`. The classic group coordinator
 //! and committed offsets live in `group/` and `offsets.rs`: see [`GroupView`].
+//! The offset logic can also be called without a socket: [`Cluster::append`],
+//! [`Cluster::commit_offset`], [`Cluster::list_offset`] and [`Cluster::fetch_offsets`] run
+//! the Produce, OffsetCommit, ListOffsets and Fetch handlers' own code (`offset_api.rs`).
 //!
 //! ## Faults and the request log
 //!

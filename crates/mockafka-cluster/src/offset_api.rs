@@ -103,8 +103,8 @@ impl Cluster {
     ///
     /// # Errors
     /// [`ClusterError::Kafka`] with the code OffsetCommit answers for the partition:
-    /// UNKNOWN_TOPIC_OR_PARTITION, INVALID_GROUP_ID (empty group id is allowed, as in
-    /// Kafka), UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION while the group has members, ...
+    /// UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION while the group
+    /// has members, COORDINATOR_NOT_AVAILABLE, ...
     pub fn commit_offset(
         &self,
         group: &str,

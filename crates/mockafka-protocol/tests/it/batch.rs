@@ -325,30 +325,10 @@ fn a_zstd_bomb_stops_at_the_default_limit() {
 #[cfg(target_os = "linux")]
 #[test]
 fn bombs_decode_within_a_256_mib_address_space() {
-    let exe = std::env::current_exe().unwrap();
     let tests = [
         "batch::decompression_bombs_in_a_valid_batch_hit_the_limit",
         "batch::a_zstd_bomb_stops_at_the_default_limit",
         "batch_corpus::batch_corpus_replays_without_panics_and_seeds_behave_as_named",
     ];
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(r#"ulimit -v 262144 && exec "$@""#)
-        .arg("sh")
-        .arg(exe)
-        .args(["--exact", "--test-threads=1"])
-        .args(tests)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains(&format!("{} passed", tests.len())),
-        "{stdout}"
-    );
+    crate::capped::run_capped(262144, &tests);
 }

@@ -247,7 +247,6 @@ proptest! {
 #[cfg(target_os = "linux")]
 #[test]
 fn hostile_inputs_run_within_a_1_gib_address_space() {
-    let exe = std::env::current_exe().unwrap();
     let tests = [
         "hazards::mutated_frames_never_panic",
         "hazards::arbitrary_bytes_never_panic",
@@ -258,24 +257,5 @@ fn hostile_inputs_run_within_a_1_gib_address_space() {
         "corpus::request_decode_corpus_replays",
         "corpus::response_decode_corpus_replays",
     ];
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(r#"ulimit -v 1048576 && exec "$@""#)
-        .arg("sh")
-        .arg(exe)
-        .args(["--exact", "--test-threads=1"])
-        .args(tests)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains(&format!("{} passed", tests.len())),
-        "{stdout}"
-    );
+    crate::capped::run_capped(1048576, &tests);
 }

@@ -2,6 +2,7 @@
 
 mod batch;
 mod batch_corpus;
+mod capped;
 mod corpus;
 mod differential;
 mod frames;
